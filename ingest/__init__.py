@@ -1,0 +1,1 @@
+"""Records in, OpenSearch documents out. Owns the index mappings (ingest/mappings/)."""

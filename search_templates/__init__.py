@@ -1,0 +1,1 @@
+"""Query building, search pipelines and templates (issue #5 adds tuning)."""

@@ -1,0 +1,46 @@
+"""One OpenSearch node per test session; each test isolates itself by index name.
+
+Nothing here starts services: `make test` (and so `.ci/run`) brings up the real
+node and Redis first. A missing service is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from opensearchpy import OpenSearch
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+
+from lingodex.connection import opensearch_client
+from lingodex.settings import Settings, load_settings
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return load_settings(home=tmp_path_factory.mktemp("lingodex-home"))
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings) -> OpenSearch:
+    os_client = opensearch_client(settings.opensearch)
+    try:
+        os_client.cluster.health(wait_for_status="yellow")  # the server waits up to 30 s
+    except OpenSearchConnectionError as error:
+        pytest.fail(
+            f"no OpenSearch at {settings.opensearch.url} ({error}); run the tests with `make test`, "
+            "which starts the local node, or set LINGODEX_OPENSEARCH__URL",
+            pytrace=False,
+        )
+    return os_client
+
+
+@pytest.fixture
+def index_name(request: pytest.FixtureRequest, client: OpenSearch) -> Iterator[str]:
+    """A fresh index name for this test, deleted afterwards."""
+    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:60]
+    name = f"test-{slug}-{uuid.uuid4().hex[:6]}"
+    yield name
+    client.indices.delete(index=name, ignore_unavailable=True)

@@ -1,0 +1,62 @@
+"""`lingodex demo`, the README's first command, run as a user would run it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from opensearchpy import OpenSearch
+
+from encoder import load_encoder
+from lingodex import demo
+from lingodex.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def demo_run(client: OpenSearch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """Run the CLI once (embedded broker, its own worker processes) into a fresh index."""
+    index = f"test-demo-{uuid.uuid4().hex[:6]}"
+    home = tmp_path_factory.mktemp("demo-home")
+    env = {**os.environ, "LINGODEX_HOME": str(home), "COLUMNS": "200"}
+    completed = subprocess.run(
+        [sys.executable, "-m", "lingodex.cli", "demo", "--index", index],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr + _worker_log(home)
+    yield index, completed.stdout
+    client.indices.delete(index=index, ignore_unavailable=True)
+
+
+def _worker_log(home: Path) -> str:
+    log = home / "worker.log"
+    return log.read_text() if log.exists() else ""
+
+
+def test_demo_indexes_every_catalog_record(client: OpenSearch, demo_run: tuple[str, str]) -> None:
+    index, output = demo_run
+    catalog = demo.demo_catalog()
+    assert client.count(index=index)["count"] == len(catalog)
+    assert f"indexed {len(catalog)} of {len(catalog)} products" in output
+
+
+def test_demo_prints_hits_for_queries_in_at_least_three_languages(demo_run: tuple[str, str]) -> None:
+    _, output = demo_run
+    printed = [query for query in demo.demo_queries() if f"[{query.lang}] {query.text}" in output]
+    assert len({query.lang for query in printed}) >= 3
+    for query in printed:
+        assert any(expected in output for expected in query.expect)
+
+
+def test_each_demo_query_ranks_an_expected_product_in_the_top_three(
+    client: OpenSearch, settings: Settings, demo_run: tuple[str, str]
+) -> None:
+    index, _ = demo_run
+    encoder = load_encoder(settings.encoder)
+    for query in demo.demo_queries():
+        top3 = [hit.id for hit in demo.search(client, index, encoder, query, size=3).hits]
+        assert set(top3) & set(query.expect), (query, top3)

@@ -1,0 +1,1 @@
+"""Celery wiring only: tasks call into encoder/, ingest/ and search_templates/."""

@@ -1,0 +1,57 @@
+"""Celery configuration derived from lingodex settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lingodex.settings import Settings
+
+
+def embedded_broker_dir(settings: Settings) -> Path:
+    return settings.home / "broker"
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """JSON only (never pickle), late acks so a killed worker's batch is redelivered."""
+    config: dict[str, Any] = {
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_track_started": True,
+        "broker_connection_retry_on_startup": True,
+        "result_expires": 24 * 3600,
+    }
+    if settings.broker.is_embedded:
+        config.update(_embedded_transport(embedded_broker_dir(settings)))
+    else:
+        config["broker_url"] = settings.broker.url
+        config["result_backend"] = settings.broker.result_backend or settings.broker.url
+    return config
+
+
+def _embedded_transport(root: Path) -> dict[str, Any]:
+    """kombu's filesystem transport: one directory of message files, no server.
+
+    Chosen over the SQLAlchemy transport because it needs no extra package and
+    no database file locking across processes; messages survive restarts.
+    It has no fanout exchange, so remote control (inspect/ping) is off.
+    """
+    queue, processed, results, control = (root / name for name in ("queue", "processed", "results", "control"))
+    for folder in (queue, processed, results, control):
+        folder.mkdir(parents=True, exist_ok=True)
+    return {
+        "broker_url": "filesystem://",
+        "broker_transport_options": {
+            "data_folder_in": str(queue),
+            "data_folder_out": str(queue),
+            "processed_folder": str(processed),
+            "store_processed": False,
+            "control_folder": str(control),  # kombu's default is ./control in the working directory
+        },
+        "result_backend": f"file://{results}",
+        "worker_enable_remote_control": False,
+    }

@@ -1,0 +1,62 @@
+"""Start and stop Celery worker processes for commands that run the whole job locally."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from lingodex.settings import CONFIG_ENV_VAR, Settings
+
+
+def worker_command(concurrency: int, name: str) -> list[str]:
+    return [
+        sys.executable, "-m", "celery", "-A", "workers.worker", "worker",
+        "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork",
+        "--without-gossip", "--without-mingle", f"--hostname={name}@%h",
+    ]
+
+
+@contextmanager
+def running_workers(settings: Settings, log_file: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """Real worker processes with exactly this process's settings, stopped on exit.
+
+    The settings travel as a YAML file named by $LINGODEX_CONFIG so that the
+    workers see the same values, overrides included.
+    """
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=settings.home, delete=False) as handle:
+        handle.write(settings.to_yaml(reveal_secrets=True))
+        config_path = Path(handle.name)
+    os.chmod(config_path, 0o600)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LINGODEX_")}
+    env[CONFIG_ENV_VAR] = str(config_path)
+    log_path = log_file or settings.home / "worker.log"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            worker_command(settings.worker.concurrency, f"lingodex-{uuid.uuid4().hex[:8]}"),
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        yield process
+    finally:
+        _stop(process)
+        config_path.unlink(missing_ok=True)
+
+
+def _stop(process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
+    """Warm shutdown (SIGTERM lets the batch in hand finish), then kill."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
