@@ -63,11 +63,18 @@ find_java() {
 # ---------------------------------------------------------------- fetch
 # Maven on JDK 24+ warns about sun.misc.Unsafe in its own guava; keep logs readable.
 export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
-MVN=(mvn -q -B -Dstyle.color=never)
+MVN=(mvn -B -ntp -Dstyle.color=never)
+
+# Tools' chatter goes to one log; it is shown only when a step fails.
+quietly() {  # quietly "what failed" CMD...
+  local what="$1"; shift
+  mkdir -p "$DOWNLOADS"
+  "$@" >>"$DOWNLOADS/provision.log" 2>&1 || { tail -n 30 "$DOWNLOADS/provision.log" >&2; die "$what (full log: $DOWNLOADS/provision.log)"; }
+}
 
 mvn_copy() {  # mvn_copy GROUP:ARTIFACT:VERSION[:TYPE[:CLASSIFIER]] DEST_DIR
-  "${MVN[@]}" dependency:copy -Dartifact="$1" -DoutputDirectory="$2" -Dmdep.overWriteIfNewer=true \
-    || die "Maven could not fetch $1 from Maven Central (network? version published?)"
+  quietly "Maven could not fetch $1 from Maven Central (network? version published?)" \
+    "${MVN[@]}" dependency:copy -Dartifact="$1" -DoutputDirectory="$2" -Dmdep.overWriteIfNewer=true
 }
 
 fetch_from_maven() {
@@ -95,14 +102,13 @@ fetch_from_tarball() {
   "$OS_HOME/bin/opensearch-plugin" remove opensearch-security >/dev/null || true
   local spec
   for spec in "${ANALYSIS_PLUGINS[@]}"; do
-    "$OS_HOME/bin/opensearch-plugin" install --batch "${spec%%|*}" || die "could not install ${spec%%|*}"
+    quietly "could not install ${spec%%|*}" "$OS_HOME/bin/opensearch-plugin" install --batch "${spec%%|*}"
   done
 }
 
 install_plugin_zip() {
   log "installing plugin $(basename "$1")"
-  "$OS_HOME/bin/opensearch-plugin" install --batch "file://$1" >/dev/null \
-    || die "opensearch-plugin refused $1"
+  quietly "opensearch-plugin refused $1" "$OS_HOME/bin/opensearch-plugin" install --batch "file://$1"
 }
 
 # Compile a language-analysis plugin from its published sources against the
@@ -119,10 +125,10 @@ build_analysis_plugin() {
   mvn_copy "org.opensearch.plugin:$artifact:$ANALYSIS_SOURCES_VERSION:jar:sources" "$work"
   mvn_copy "org.opensearch.plugin:$artifact:$ANALYSIS_SOURCES_VERSION:pom" "$work"
   (cd "$work/src" && unzip -q "../$artifact-$ANALYSIS_SOURCES_VERSION-sources.jar")
-  "${MVN[@]}" -f "$HERE/maven/analysis-plugin.pom.xml" dependency:copy-dependencies \
+  quietly "Maven could not resolve $lucene_module:$lucene_version" \
+    "${MVN[@]}" -f "$HERE/maven/analysis-plugin.pom.xml" dependency:copy-dependencies \
     -Dlucene.module="$lucene_module" -Dlucene.version="$lucene_version" \
-    -DoutputDirectory="$work/zip" -DincludeScope=runtime \
-    || die "Maven could not resolve $lucene_module:$lucene_version"
+    -DoutputDirectory="$work/zip" -DincludeScope=runtime
   find "$work/src" -name '*.java' >"$work/sources.txt"
   "$JAVA_HOME/bin/javac" -nowarn -encoding UTF-8 --release 21 -proc:none \
     -cp "$OS_HOME/lib/*:$work/zip/*" -d "$work/classes" "@$work/sources.txt" 2>"$work/javac.log" \
