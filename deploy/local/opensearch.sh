@@ -211,6 +211,13 @@ start_node() {
   local i="$1" dir
   dir="$(node_dir "$i")"
   if node_pid "$i" >/dev/null; then log "node-$i already running (pid $(node_pid "$i"))"; return; fi
+  # Something else on our ports would answer health checks in our node's place.
+  local port
+  for port in "$(http_port "$i")" "$(transport_port "$i")"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      die "port $port is taken by another process (another OpenSearch? \`ss -ltnp | grep $port\`); stop it first"
+    fi
+  done
   write_node_config "$i"
   (( EUID == 0 )) && as_node_user true && chown -R "$RUN_AS_USER:" "$dir"
   OPENSEARCH_PATH_CONF="$dir/config" OPENSEARCH_JAVA_HOME="$JAVA_HOME" \
@@ -218,22 +225,28 @@ start_node() {
     || { tail -n 40 "$dir/logs/stdout.log" >&2; die "node-$i did not start; full log in $dir/logs"; }
 }
 
+# True when every node of ours has a live pid; dies when one has exited.
+# The pid file appears a moment after 'opensearch -d' returns.
+all_nodes_alive() {
+  local i pidfile alive=0
+  for ((i = 1; i <= NODES; i++)); do
+    pidfile="$(node_dir "$i")/opensearch.pid"
+    if [[ ! -f "$pidfile" ]]; then alive=1; continue; fi
+    node_pid "$i" >/dev/null || {
+      tail -n 40 "$(node_dir "$i")/logs/$(cluster_name).log" >&2 2>/dev/null || true
+      die "node-$i exited during start-up; logs in $(node_dir "$i")/logs"
+    }
+  done
+  return "$alive"
+}
+
 wait_for_health() {
   local url="http://127.0.0.1:$(http_port 1)" deadline=$((SECONDS + START_TIMEOUT)) want="yellow"
   (( NODES > 1 )) && want="green"
   while (( SECONDS < deadline )); do
-    if curl -fsS "$url/_cluster/health?wait_for_status=$want&wait_for_nodes=$NODES&timeout=5s" >/dev/null 2>&1; then
+    if all_nodes_alive && curl -fsS "$url/_cluster/health?wait_for_status=$want&wait_for_nodes=$NODES&timeout=5s" >/dev/null 2>&1; then
       log "$(cluster_name) is $want with $NODES node(s) at $url"; return
     fi
-    local i pidfile; for ((i = 1; i <= NODES; i++)); do
-      pidfile="$(node_dir "$i")/opensearch.pid"
-      # The pid file appears a moment after 'opensearch -d' returns.
-      [[ -f "$pidfile" ]] || continue
-      node_pid "$i" >/dev/null || {
-        tail -n 40 "$(node_dir "$i")/logs/$(cluster_name).log" >&2 2>/dev/null || true
-        die "node-$i exited during start-up; logs in $(node_dir "$i")/logs"
-      }
-    done
     sleep 2
   done
   die "$(cluster_name) not $want after ${START_TIMEOUT}s; logs in $OS_ROOT/nodes/$(cluster_name)/*/logs"
@@ -249,7 +262,7 @@ cmd_down() {
   local i pid
   for ((i = 1; i <= NODES; i++)); do
     pid="$(node_pid "$i" || true)"
-    [[ -z "$pid" ]] && continue
+    if [[ -z "$pid" ]]; then log "node-$i is not running (no live pid in $(node_dir "$i"))"; continue; fi
     kill "$pid"
     local deadline=$((SECONDS + 60))
     while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 1; done
