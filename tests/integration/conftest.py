@@ -20,7 +20,10 @@ from lingodex.settings import Settings, load_settings
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return load_settings(home=tmp_path_factory.mktemp("lingodex-home"))
+    """Default settings in a scratch home; the encoder's model/export cache is shared by the session."""
+    loaded = load_settings(home=tmp_path_factory.mktemp("lingodex-home"))
+    loaded.encoder.cache_dir = tmp_path_factory.mktemp("encoder-cache")
+    return loaded
 
 
 @pytest.fixture(scope="session")

@@ -18,11 +18,12 @@ from lingodex.settings import Settings
 
 
 @pytest.fixture(scope="module")
-def demo_run(client: OpenSearch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def demo_run(client: OpenSearch, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """Run the CLI once (embedded broker, its own worker processes) into a fresh index."""
     index = f"test-demo-{uuid.uuid4().hex[:6]}"
     home = tmp_path_factory.mktemp("demo-home")
-    env = {**os.environ, "LINGODEX_HOME": str(home), "COLUMNS": "200"}
+    env = {**os.environ, "LINGODEX_HOME": str(home), "COLUMNS": "200",
+           "LINGODEX_ENCODER__CACHE_DIR": str(settings.encoder.cache_dir), "HF_HUB_OFFLINE": "1"}
     completed = subprocess.run(
         [sys.executable, "-m", "lingodex.cli", "demo", "--index", index],
         env=env, capture_output=True, text=True, timeout=600,

@@ -1,0 +1,40 @@
+"""The production encoder: an exported ONNX graph run by onnxruntime (CUDA or CPU)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from encoder.export import MODEL_FILE
+from encoder.ort_session import EncoderSession, Provider
+from encoder.pipeline import EncodingPipeline, EncodeStats
+from encoder.profile import ModelProfile
+
+# Padded tokens per forward pass. On a CPU a batch that fits in cache runs ~2x
+# faster than a large one (BENCHMARKS.md); a GPU needs large batches to fill up.
+DEFAULT_TOKEN_BUDGET = {"CPUExecutionProvider": 2048, "CUDAExecutionProvider": 65536}
+
+
+class OnnxEncoder:
+    def __init__(self, profile: ModelProfile, export_dir: Path, *, provider: Provider = "auto",
+                 threads: int | None = None, token_budget: int | None = None) -> None:
+        self.session = EncoderSession(export_dir / MODEL_FILE, provider=provider, threads=threads)
+        budget = token_budget or DEFAULT_TOKEN_BUDGET[self.session.provider]
+        self._pipeline = EncodingPipeline(profile, export_dir / "tokenizer.json", self.session.run, budget)
+        self.profile = profile
+        self.dimension = profile.dimension
+        self.model_id = profile.name
+        self.export_id = export_dir.name  # profile, precision and content hash of model + export settings
+
+    @property
+    def stats(self) -> EncodeStats:
+        """Texts, tokens, padding and truncations so far (over-long texts are cut to max_tokens)."""
+        return self._pipeline.stats
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._pipeline.encode(texts, self.profile.passage_prefix)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._pipeline.encode(texts, self.profile.query_prefix)

@@ -1,0 +1,61 @@
+"""Exports agree with PyTorch, are cached by content, and are refused when they do not agree."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from encoder import export as export_module
+from encoder.export import ExportParityError, ExportSpec, ParityThresholds, exported_model
+from encoder.pipeline import EncodingPipeline
+from encoder.torch_reference import TorchForward
+
+
+def test_fp32_export_matches_pytorch_on_sentences_it_was_not_checked_on(model_dir: Path, profile, fp32_encoder, mini_tatoeba) -> None:
+    texts = [s.text for s in mini_tatoeba]
+    reference = EncodingPipeline(profile, model_dir / "tokenizer.json", TorchForward(model_dir, profile)).encode(
+        texts, profile.passage_prefix)
+    assert np.abs(fp32_encoder.encode_passages(texts) - reference).max() <= 1e-4
+
+
+def test_every_export_records_its_parity_report(fp32_dir: Path, int8_dir: Path) -> None:
+    fp32 = json.loads((fp32_dir / "lingodex-export.json").read_text())["parity"]
+    int8 = json.loads((int8_dir / "lingodex-export.json").read_text())["parity"]
+    assert fp32["max_abs_diff"] <= 1e-4
+    assert int8["mean_cosine"] >= 0.999
+
+
+def test_a_cached_export_is_reused_without_exporting_again(model_dir, profile, export_cache, fp32_dir, monkeypatch) -> None:
+    monkeypatch.setattr(export_module, "_export_fp32", lambda *a, **k: pytest.fail("exported again"))
+    assert exported_model(model_dir, profile, ExportSpec("fp32"), export_cache) == fp32_dir
+
+
+def test_export_settings_are_part_of_the_cache_key(model_dir, profile) -> None:
+    assert export_module.export_key(model_dir, profile, ExportSpec("fp32")) != export_module.export_key(
+        model_dir, profile, ExportSpec("int8"))
+    assert export_module.export_key(model_dir, profile, ExportSpec("fp32", opset=17)) != export_module.export_key(
+        model_dir, profile, ExportSpec("fp32", opset=18))
+
+
+def test_an_export_that_disagrees_with_pytorch_is_refused_and_not_cached(model_dir, profile, tmp_path) -> None:
+    impossible = ParityThresholds(max_abs_diff_fp32=0.0)
+    with pytest.raises(ExportParityError, match="export refused"):
+        exported_model(model_dir, profile, ExportSpec("fp32"), tmp_path, thresholds=impossible)
+    assert not any(tmp_path.glob("*/model.onnx"))
+
+
+def test_int8_export_keeps_cross_lingual_top1_except_near_ties(fp32_encoder, int8_encoder, mini_tatoeba) -> None:
+    """int8 may only flip queries whose fp32 winner led by less than 0.01 cosine."""
+    english = [s for s in mini_tatoeba if s.lang == "en"]
+    queries = [s for s in mini_tatoeba if s.lang != "en"]
+
+    def scores(encoder) -> np.ndarray:
+        return encoder.encode_queries([q.text for q in queries]) @ encoder.encode_queries([e.text for e in english]).T
+
+    fp32, int8 = scores(fp32_encoder), scores(int8_encoder)
+    top2 = np.sort(fp32, axis=1)[:, -2:]
+    clear = (top2[:, 1] - top2[:, 0]) >= 0.01
+    assert (fp32.argmax(1) == int8.argmax(1))[clear].all()
+    correct = [english[i].id == q.target for i, q in zip(int8.argmax(1), queries)]
+    assert np.mean(correct) >= 0.95
