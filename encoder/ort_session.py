@@ -35,6 +35,7 @@ class EncoderSession:
         self.provider = choose_provider(provider)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3  # errors only: placement notes (Memcpy nodes) are not actionable here
         if threads:
             options.intra_op_num_threads = threads
         if self.provider == "CUDAExecutionProvider":

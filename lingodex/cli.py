@@ -83,6 +83,8 @@ def model_export(
     from encoder.model_source import resolve_model_dir
     from encoder.profile import load_profile
 
+    if precision not in ("fp32", "int8", "fp16"):
+        raise typer.BadParameter(f"precision must be fp32, int8 or fp16, not {precision!r}")
     encoder_settings = state.settings.encoder
     profile = load_profile(encoder_settings.profile)
     model_dir = resolve_model_dir(profile, encoder_settings.models_dir)
