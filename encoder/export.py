@@ -86,12 +86,26 @@ def tool_versions() -> dict[str, str]:
 
 def exported_model(model_dir: Path, profile: ModelProfile, spec: ExportSpec, cache_root: Path,
                    thresholds: ParityThresholds = DEFAULT_THRESHOLDS) -> Path:
-    """Directory holding the checked ONNX graph and its tokenizer; exported on first use."""
+    """Directory holding the checked ONNX graph and its tokenizer; exported on first use.
+
+    A file lock makes concurrent worker processes wait for one export instead
+    of racing to replace each other's result.
+    """
+    from filelock import FileLock
+
     target = cache_root / f"{profile.name}-{spec.precision}-{export_key(model_dir, profile, spec)}"
     if (target / MODEL_FILE).is_file():
         return target
     cache_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=cache_root))
+    with FileLock(str(cache_root / f".{target.name}.lock")):
+        if not (target / MODEL_FILE).is_file():
+            _export_into(target, model_dir, profile, spec, thresholds)
+    return target
+
+
+def _export_into(target: Path, model_dir: Path, profile: ModelProfile, spec: ExportSpec,
+                 thresholds: ParityThresholds) -> None:
+    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
     try:
         fp32_dir = staging / "fp32"
         _export_fp32(model_dir, fp32_dir, spec.opset)
@@ -107,7 +121,6 @@ def exported_model(model_dir: Path, profile: ModelProfile, spec: ExportSpec, cac
         log.info("exported", extra={"model": profile.name, "precision": spec.precision, "parity": report})
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return target
 
 
 def _export_fp32(model_dir: Path, out_dir: Path, opset: int) -> None:
@@ -122,8 +135,8 @@ def _int8(fp32_dir: Path, out_dir: Path) -> Path:
 
     Those see the post-GELU activations, whose outliers per-tensor activation
     quantisation handles worst; keeping them in fp32 lifted mean cosine to
-    PyTorch from 0.9963 to 0.9989 on real multilingual text for e5-small at
-    ~10% of the speed-up (see BENCHMARKS.md). The plain graph is quantised:
+    PyTorch from 0.9963 to 0.9989 on real multilingual text for e5-small
+    (see BENCHMARKS.md). The plain graph is quantised:
     ORT's quantiser cannot type the contrib ops that fusion creates, and the
     session applies its own graph optimisations at load time.
     """

