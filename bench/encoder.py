@@ -79,24 +79,17 @@ def timed(pipeline: EncodingPipeline, texts: list[str], prefix: str, repeats: in
             "mean_tokens": tokens / (repeats * len(texts)), "seconds": seconds}
 
 
-def timed_model_only(forward, tokenizer_file: Path, texts: list[str], prefix: str, budget: int, repeats: int) -> dict:
-    """The forward passes alone: batches tokenised and padded beforehand (host-to-device copies included)."""
-    from tokenizers import Tokenizer
-
-    from encoder.batching import length_sorted_batches, pad_batch
-
-    tokenizer = Tokenizer.from_file(str(tokenizer_file))
-    tokenizer.enable_truncation(512)
-    ids = [e.ids for e in tokenizer.encode_batch([prefix + t for t in texts])]
-    batches = [pad_batch([ids[i] for i in rows], 1) for rows in length_sorted_batches([len(x) for x in ids], budget)]
-    for input_ids, mask in batches[:2]:
-        forward(input_ids, mask)
+def timed_model_only(pipeline: EncodingPipeline, texts: list[str], prefix: str, repeats: int) -> dict:
+    """The forward passes alone: the pipeline's batches prepared beforehand (host-to-device copies included)."""
+    batches = list(pipeline.prepared_batches(texts, prefix))
+    for _, input_ids, mask in batches[:2]:
+        pipeline.forward(input_ids, mask)
     start = time.perf_counter()
     for _ in range(repeats):
-        for input_ids, mask in batches:
-            forward(input_ids, mask)
+        for _, input_ids, mask in batches:
+            pipeline.forward(input_ids, mask)
     seconds = time.perf_counter() - start
-    tokens = repeats * sum(len(x) for x in ids)
+    tokens = repeats * int(sum(mask.sum() for _, _, mask in batches))
     return {"docs_per_s": repeats * len(texts) / seconds, "tokens_per_s": tokens / seconds,
             "mean_tokens": tokens / (repeats * len(texts)), "seconds": seconds}
 
@@ -275,8 +268,7 @@ def gpu_shape(shape: str, dims: dict, base_profile: ModelProfile, inputs: dict, 
                 pipeline = EncodingPipeline(profile, tokenizer_file, forward, budget)
                 measured = {
                     "end-to-end": timed(pipeline, texts, profile.passage_prefix, repeats=args.repeats),
-                    "model only": timed_model_only(forward, tokenizer_file, texts, profile.passage_prefix, budget,
-                                                   args.repeats),
+                    "model only": timed_model_only(pipeline, texts, profile.passage_prefix, args.repeats),
                 }
                 for scope, result in measured.items():
                     flops = flops_per_token(dims["hidden_size"], dims["num_hidden_layers"], dims["intermediate_size"],

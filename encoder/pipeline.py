@@ -58,11 +58,11 @@ class EncodingPipeline:
         if empty:
             raise EmptyTextError(empty)
         out = np.empty((len(texts), self.profile.dimension), dtype=np.float32)
-        for rows, input_ids, mask in self._prepared_batches(texts, prefix):
+        for rows, input_ids, mask in self.prepared_batches(texts, prefix):
             out[rows] = self.forward(input_ids, mask)
         return out
 
-    def _prepared_batches(self, texts: Sequence[str], prefix: str) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    def prepared_batches(self, texts: Sequence[str], prefix: str) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Padded batches; chunk k+1 is tokenised and padded on the background thread while chunk k runs."""
         starts = range(0, len(texts), CHUNK_TEXTS)
         if not starts:
