@@ -205,6 +205,23 @@ as_node_user() {
   setpriv --reuid="$RUN_AS_USER" --regid="$RUN_AS_USER" --init-groups "$@"
 }
 
+# The node user must reach $LINGODEX_HOME, but a checkout may sit below a
+# private directory (mktemp -d, /root). Grant that one user traverse (x) on
+# each blocking ancestor with an ACL, rather than opening it to everyone.
+let_node_user_reach() {  # let_node_user_reach DIR
+  (( EUID == 0 )) || return 0
+  local dir="$1"
+  while [[ "$dir" != / ]]; do
+    if ! as_node_user test -x "$dir"; then
+      command -v setfacl >/dev/null \
+        || die "$RUN_AS_USER cannot enter $dir; install Debian's 'acl' package (setfacl) or move the checkout"
+      setfacl -m "u:$RUN_AS_USER:x" "$dir" || die "could not let $RUN_AS_USER enter $dir"
+      log "granted $RUN_AS_USER traverse-only access to $dir (ACL)"
+    fi
+    dir="$(dirname "$dir")"
+  done
+}
+
 node_pid() { local f; f="$(node_dir "$1")/opensearch.pid"; [[ -f "$f" ]] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"; }
 
 start_node() {
@@ -219,7 +236,7 @@ start_node() {
     fi
   done
   write_node_config "$i"
-  (( EUID == 0 )) && as_node_user true && chown -R "$RUN_AS_USER:" "$dir"
+  (( EUID == 0 )) && as_node_user true && chown -R "$RUN_AS_USER:" "$dir" && let_node_user_reach "$LINGODEX_HOME"
   OPENSEARCH_PATH_CONF="$dir/config" OPENSEARCH_JAVA_HOME="$JAVA_HOME" \
     as_node_user "$OS_HOME/bin/opensearch" -d -p "$dir/opensearch.pid" >"$dir/logs/stdout.log" 2>&1 \
     || { tail -n 40 "$dir/logs/stdout.log" >&2; die "node-$i did not start; full log in $dir/logs"; }
