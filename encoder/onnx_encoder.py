@@ -19,7 +19,7 @@ DEFAULT_TOKEN_BUDGET = {"CPUExecutionProvider": 2048, "CUDAExecutionProvider": 6
 
 class OnnxEncoder:
     def __init__(self, profile: ModelProfile, export_dir: Path, *, provider: Provider = "auto",
-                 threads: int | None = None, token_budget: int | None = None) -> None:
+                 threads: int | None = None, token_budget: int | None = None, fingerprint: str = "") -> None:
         self.session = EncoderSession(export_dir / MODEL_FILE, provider=provider, threads=threads)
         budget = token_budget or DEFAULT_TOKEN_BUDGET[self.session.provider]
         self._pipeline = EncodingPipeline(profile, export_dir / "tokenizer.json", self.session.run, budget)
@@ -27,6 +27,7 @@ class OnnxEncoder:
         self.dimension = profile.dimension
         self.model_id = profile.name
         self.export_id = export_dir.name  # profile, precision and content hash of model + export settings
+        self.fingerprint = fingerprint or export_dir.name
 
     @property
     def stats(self) -> EncodeStats:

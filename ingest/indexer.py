@@ -1,18 +1,32 @@
-"""Create indices and bulk-load documents."""
+"""Bulk-load documents, item by item, and tell retryable failures from bad documents.
+
+A document OpenSearch refuses (400: mapping conflict, too large...) is a
+rejection with its reason. Cluster trouble (429, 5xx, no connection) raises
+ClusterUnavailable for the caller (a Celery task) to retry the whole batch with
+backoff: every document has a fixed _id, so a retry can never duplicate one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from opensearchpy import OpenSearch, helpers
+from opensearchpy import OpenSearch
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+from opensearchpy.exceptions import TransportError
+
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class ClusterUnavailable(RuntimeError):
+    """OpenSearch is overloaded or unreachable; the same request may succeed later."""
 
 
 @dataclass
-class BulkResult:
+class BulkOutcome:
     indexed: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (_id, reason)
 
 
 def recreate_index(client: OpenSearch, index: str, body: dict[str, Any]) -> None:
@@ -21,8 +35,46 @@ def recreate_index(client: OpenSearch, index: str, body: dict[str, Any]) -> None
     client.indices.create(index=index, body=body)
 
 
-def bulk_index(client: OpenSearch, index: str, documents: Iterable[dict[str, Any]], *, refresh: bool = False) -> BulkResult:
-    """Index documents by their product id so a re-run overwrites instead of duplicating."""
-    actions = ({"_index": index, "_id": doc["id"], "_source": doc} for doc in documents)
-    indexed, errors = helpers.bulk(client, actions, raise_on_error=False, refresh=refresh)
-    return BulkResult(indexed=indexed, errors=list(errors))
+def bulk_index(client: OpenSearch, index: str, documents: Sequence[dict[str, Any]], *, refresh: bool = False) -> BulkOutcome:
+    """Index ``documents`` by their ``id``; per-item outcome, ClusterUnavailable for the retryable."""
+    if not documents:
+        return BulkOutcome()
+    body: list[dict[str, Any]] = []
+    for document in documents:
+        body += [{"index": {"_index": index, "_id": document["id"]}}, document]
+    response = cluster_call(lambda: client.bulk(body=body, refresh="true" if refresh else "false"))
+    outcome = BulkOutcome()
+    retryable = []
+    for item in response["items"]:
+        result = item["index"]
+        status = result.get("status", 0)
+        if status < 300:
+            outcome.indexed += 1
+        elif status in RETRYABLE_STATUS:
+            retryable.append(result["_id"])
+        else:
+            outcome.rejected.append((result["_id"], _reason(result.get("error"))))
+    if retryable:
+        raise ClusterUnavailable(f"{len(retryable)} of {len(documents)} documents met a retryable error (e.g. {retryable[0]})")
+    return outcome
+
+
+def cluster_call(call):  # noqa: ANN001, ANN201 - any client call
+    """Run ``call``, turning connection trouble and 429/5xx into ClusterUnavailable."""
+    try:
+        return call()
+    except OpenSearchConnectionError as error:
+        raise ClusterUnavailable(f"cannot reach OpenSearch: {error}") from error
+    except TransportError as error:
+        if isinstance(error.status_code, int) and error.status_code in RETRYABLE_STATUS:
+            raise ClusterUnavailable(f"OpenSearch answered {error.status_code}: {error.error}") from error
+        raise
+
+
+def _reason(error: Any) -> str:
+    if isinstance(error, dict):
+        reason = f"{error.get('type')}: {error.get('reason')}"
+        if isinstance(error.get("caused_by"), dict):
+            reason += f" (caused by {error['caused_by'].get('type')}: {error['caused_by'].get('reason')})"
+        return reason
+    return str(error)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -122,8 +121,12 @@ def worker(
     queues: Annotated[str | None, typer.Option(help="Comma-separated queues to consume.")] = None,
 ) -> None:
     """Run a Celery worker in the foreground (what containers and systemd run)."""
+    import os
+
+    from workers import metrics
     from workers.app import configure
 
+    metrics.prepare(state.settings, f"worker-{os.getpid()}")
     celery_app = configure(state.settings)
     argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency or state.settings.worker.concurrency}"]
     if state.settings.broker.is_embedded:
@@ -135,36 +138,148 @@ def worker(
 
 @app.command()
 def demo(
-    index: Annotated[str, typer.Option(help="Index to (re)create for the demo.")] = "lingodex-demo",
+    index: Annotated[str, typer.Option(help="Alias the demo loads (a fresh version each run).")] = "lingodex-demo",
     size: Annotated[int, typer.Option(help="Hits shown per query.")] = 5,
 ) -> None:
     """End to end: index a small multilingual catalog through Celery workers, then run hybrid queries."""
     from encoder import load_encoder
+    from ingest.index_versions import drop_version
     from lingodex import demo as demo_job
     from lingodex.connection import opensearch_client
-    from workers.app import client_app
-    from workers.launcher import running_workers
 
     settings = state.settings
     client = opensearch_client(settings.opensearch)
     demo_job.check_cluster(client)
-    encoder = load_encoder(settings.encoder)
-    demo_job.prepare_index(client, index, encoder)
-    celery = client_app(settings)
-    catalog = demo_job.demo_catalog()
-    broker = "embedded (kombu filesystem transport)" if settings.broker.is_embedded else settings.broker.url
-    started = time.perf_counter()
-    with console.status(f"indexing {len(catalog)} products through Celery workers, broker: {broker}"):
-        with running_workers(settings):
-            task = celery.send_task("lingodex.index_products", args=[index, demo_job.MAPPING, catalog, True])
-            outcome = task.get(timeout=settings.worker.task_timeout_s)
-    if outcome["errors"]:
-        console.print(f"[red]{len(outcome['errors'])} documents failed:[/red] {outcome['errors'][:3]}")
+    demo_job.prepare_pipelines(client)
+    catalog = demo_job.demo_records()
+    job = _run_ingest(catalog, "demo_catalog.jsonl", index, new_version=True, dead_letters=None, start_workers=None)
+    if job.previous:
+        drop_version(client, job.previous)
+    if job.counts.rejected:
         raise typer.Exit(1)
-    console.print(f"indexed {outcome['indexed']} of {len(catalog)} products into '{index}' "
-                  f"by worker pid {outcome['worker_pid']} in {time.perf_counter() - started:.1f}s")
+    encoder = load_encoder(settings.encoder)
     for query in demo_job.demo_queries():
         _print_hits(demo_job.search(client, index, encoder, query, size=size))
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Catalog: .jsonl, .csv or .parquet.")],
+    index: Annotated[str | None, typer.Option(help="Alias (or index) to load; default ingest.alias.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="jsonl, csv or parquet (default: from the file name).")] = None,
+    fields: Annotated[Path | None, typer.Option(help="Field-mapping YAML (default ingest.field_mapping).")] = None,
+    new_version: Annotated[bool, typer.Option(help="Full load into a new version, then swap the alias to it.")] = False,
+    dead_letters: Annotated[Path | None, typer.Option(help="Where rejected records go (default <home>/jobs/<id>.dead-letters.jsonl).")] = None,
+    start_workers: Annotated[bool | None, typer.Option(help="Start local worker processes (default: with the embedded broker).")] = None,
+) -> None:
+    """Load a catalog through the workers; waits, shows progress, prints the job summary."""
+    from ingest.readers import read_records
+
+    if fmt not in (None, "jsonl", "csv", "parquet"):
+        raise typer.BadParameter(f"--format must be jsonl, csv or parquet, not {fmt!r}")
+    records = read_records(path, fmt)  # type: ignore[arg-type]
+    _run_ingest(records, str(path), index or state.settings.ingest.alias, new_version=new_version,
+                dead_letters=dead_letters, start_workers=start_workers, field_mapping=fields)
+
+
+@app.command()
+def replay(
+    letters: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A dead-letter file, fixed where needed.")],
+    index: Annotated[str | None, typer.Option(help="Alias (or index) to load; default ingest.alias.")] = None,
+    fields: Annotated[Path | None, typer.Option(help="Field-mapping YAML used for the original load.")] = None,
+    include_duplicates: Annotated[bool, typer.Option(help="Let duplicate-id records replace the record that was kept.")] = False,
+    start_workers: Annotated[bool | None, typer.Option(help="Start local worker processes (default: with the embedded broker).")] = None,
+) -> None:
+    """Re-submit rejected records (after fixing them or the cause); what fails again gets a new letter file."""
+    from ingest.dead_letters import dead_letter_source, replay_records
+
+    source = f"replay of {letters} ({dead_letter_source(letters)})"
+    _run_ingest(replay_records(letters, include_duplicates=include_duplicates), source, index or state.settings.ingest.alias, new_version=False,
+                dead_letters=None, start_workers=start_workers, field_mapping=fields)
+
+
+@app.command()
+def reindex(
+    alias: Annotated[str | None, typer.Option(help="Alias to rebuild; default ingest.alias.")] = None,
+    start_workers: Annotated[bool | None, typer.Option(help="Start local worker processes (default: with the embedded broker).")] = None,
+) -> None:
+    """Rebuild the alias's index as a new version with the configured encoder and mapping, then swap the alias.
+
+    Products come from the index itself (each document keeps the record it was
+    loaded from), so no catalog file is needed. The old version stays until
+    `lingodex drop-version` removes it.
+    """
+    from ingest.index_versions import alias_indices, stored_records
+    from lingodex.connection import opensearch_client
+
+    alias = alias or state.settings.ingest.alias
+    current = alias_indices(opensearch_client(state.settings.opensearch), alias)
+    if len(current) != 1:
+        raise RuntimeError(f"{alias!r} must be an alias over exactly one index to reindex (it points at {current})")
+    client = opensearch_client(state.settings.opensearch)
+    _run_ingest(stored_records(client, current[0]), f"reindex of {current[0]}", alias, new_version=True,
+                dead_letters=None, start_workers=start_workers)
+
+
+@app.command("drop-version")
+def drop_version_command(index: Annotated[str, typer.Argument(help="An old version, e.g. products-v20261122...")]) -> None:
+    """Delete an old version; refused while an alias still serves it."""
+    from ingest.index_versions import drop_version
+    from lingodex.connection import opensearch_client
+
+    drop_version(opensearch_client(state.settings.opensearch), index)
+    console.print(f"dropped {index}")
+
+
+@app.command()
+def job(job_id: Annotated[str, typer.Argument(help="The id `lingodex ingest` printed.")]) -> None:
+    """A job's record: state, target index and counts."""
+    from lingodex.ingest_job import load_job
+
+    _print_job(load_job(state.settings, job_id))
+
+
+def _run_ingest(records, source: str, index: str, *, new_version: bool, dead_letters: Path | None,  # noqa: ANN001
+                start_workers: bool | None, field_mapping: Path | None = None):  # noqa: ANN202
+    from contextlib import nullcontext
+
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from lingodex.ingest_job import build_ingest_job
+    from workers.launcher import running_workers
+
+    settings = state.settings
+    if start_workers is None:
+        start_workers = settings.broker.is_embedded
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task(f"loading {source} into {index}")
+
+        def show(job) -> None:  # noqa: ANN001
+            c = job.counts
+            progress.update(task, description=f"{index}: read {c.read}  indexed {c.indexed}  rejected {c.rejected}  "
+                                              f"embedded {c.embedded}  cache hits {c.cache_hits}  unchanged {c.unchanged}")
+
+        runner = build_ingest_job(settings, field_mapping=field_mapping, on_progress=show)
+        with running_workers(settings) if start_workers else nullcontext():
+            job = runner.run(records, source, index, new_version=new_version, dead_letters=dead_letters)
+    _print_job(job)
+    return job
+
+
+def _print_job(job) -> None:  # noqa: ANN001 - lingodex.ingest_job.JobRecord, imported lazily
+    from lingodex.ingest_job import rejection_summary
+
+    c = job.counts
+    console.print(f"job {job.id}: {job.state}; read {c.read} = indexed {c.indexed} + rejected {c.rejected} "
+                  f"into {job.index}" + (f" (alias {job.alias} swapped)" if job.alias and job.state == "done" else ""))
+    console.print(f"  valid {c.valid}, embedded {c.embedded}, cache hits {c.cache_hits}, unchanged {c.unchanged}, "
+                  f"retried {c.retried}, descriptions truncated {c.truncated}", markup=False)
+    if job.error:
+        console.print(f"  [red]error:[/red] {escape(job.error)}")
+    if c.rejected:
+        console.print(f"  rejected records: {job.dead_letters}", markup=False)
+        for letter in rejection_summary(job):
+            console.print(f"    position {letter['position']} ({letter['stage']}): {letter['reason']}", markup=False)
 
 
 def _print_hits(result) -> None:  # noqa: ANN001 - demo.QueryResult, imported lazily

@@ -1,8 +1,9 @@
 """The end-to-end smoke demo: a small multilingual catalog through the whole stack.
 
-Records go to real Celery worker processes (embedded broker unless Redis is
-configured), which embed them and bulk-index them into OpenSearch; then one
-hybrid query per language runs through the neural-search normalization pipeline.
+The catalog goes through the same ingest job as `lingodex ingest` (a new
+version behind the demo alias, real Celery worker processes, embedded broker
+unless Redis is configured); then one hybrid query per language runs through
+the neural-search normalization pipeline.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import yaml
 from opensearchpy import OpenSearch
 
 from encoder import Encoder
-from ingest.documents import title_field
-from ingest.indexer import recreate_index
-from ingest.mappings import index_body, language_fields
+from ingest.documents import field_for
+from ingest.mappings import language_fields
+from ingest.readers import SourceRecord
 from lingodex.connection import installed_plugins
 from search_templates.hybrid import hybrid_request
 from search_templates.pipelines import HYBRID_MINMAX, put_pipeline
@@ -53,6 +54,10 @@ def demo_catalog() -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
+def demo_records() -> list[SourceRecord]:
+    return [SourceRecord(position, fields) for position, fields in enumerate(demo_catalog(), start=1)]
+
+
 def demo_queries() -> list[DemoQuery]:
     text = resources.files("lingodex.data").joinpath("demo_queries.yaml").read_text(encoding="utf-8")
     return [DemoQuery(**item) for item in yaml.safe_load(text)]
@@ -67,14 +72,13 @@ def check_cluster(client: OpenSearch) -> None:
         )
 
 
-def prepare_index(client: OpenSearch, index: str, encoder: Encoder) -> None:
-    recreate_index(client, index, index_body(MAPPING, dimension=encoder.dimension, model_id=encoder.model_id))
+def prepare_pipelines(client: OpenSearch) -> None:
     put_pipeline(client, HYBRID_MINMAX)
 
 
 def search(client: OpenSearch, index: str, encoder: Encoder, query: DemoQuery, size: int = 5) -> QueryResult:
     vector = encoder.encode_queries([query.text])[0]
-    body = hybrid_request(query.text, vector, title_field(query.lang, language_fields(MAPPING)), size=size)
+    body = hybrid_request(query.text, vector, field_for(query.lang, language_fields(MAPPING)), size=size)
     response = client.search(index=index, body=body, params={"search_pipeline": HYBRID_MINMAX})
     return QueryResult(query=query, hits=[_hit(raw) for raw in response["hits"]["hits"]])
 

@@ -73,9 +73,47 @@ class EncoderSettings(BaseModel):
         return self.cache_dir
 
 
+class VectorSettings(BaseModel):
+    """The knn_vector field. faiss needs the k-NN native libraries (official tarball or image)."""
+
+    engine: Literal["lucene", "faiss"] = "lucene"
+    space_type: Literal["cosinesimil", "innerproduct", "l2"] = "cosinesimil"
+    m: int = Field(16, ge=2, le=512, description="HNSW graph degree")
+    ef_construction: int = Field(128, ge=2)
+    fp16: bool = Field(False, description="store vectors as fp16 (faiss scalar quantisation): half the memory")
+
+    @model_validator(mode="after")
+    def _fp16_needs_faiss(self) -> VectorSettings:
+        if self.fp16 and self.engine != "faiss":
+            raise ValueError("vectors.fp16 needs engine faiss (it is faiss's 'sq' encoder); lucene stores fp32")
+        return self
+
+    def method(self) -> dict[str, Any]:
+        parameters: dict[str, Any] = {"m": self.m, "ef_construction": self.ef_construction}
+        if self.fp16:
+            parameters["encoder"] = {"name": "sq", "parameters": {"type": "fp16"}}
+        return {"name": "hnsw", "engine": self.engine, "parameters": parameters}
+
+
+class IngestSettings(BaseModel):
+    """How catalog records become documents."""
+
+    alias: str = Field("products", description="the alias searches use; versions are <alias>-v<timestamp>")
+    batch_size: int = Field(200, ge=1, description="records per Celery task")
+    max_in_flight: int = Field(8, ge=1, description="batches submitted and not yet finished (back-pressure)")
+    field_mapping: Path | None = Field(None, description="YAML that maps catalog field names to ours")
+    detect_languages: list[str] = Field(
+        default_factory=lambda: ["en", "es", "fr", "de", "it", "pt", "nl", "ru", "ar", "hi", "tr", "id", "th", "ja",
+                                 "zh", "ko", "vi", "pl", "uk", "he", "el", "sv", "cs", "ro", "hu", "da", "fi"],
+        description="ISO 639-1 codes lingua chooses among when a record names no language")
+    min_language_confidence: float = Field(0.3, ge=0, le=1, description="below this a detected language is 'und' (ICU field)")
+    max_description_chars: int = Field(32_768, ge=1, description="longer descriptions are cut at a word boundary")
+    vectors: VectorSettings = VectorSettings()
+
+
 class WorkerSettings(BaseModel):
     concurrency: int = Field(1, ge=1, description="worker processes per `lingodex worker`")
-    batch_size: int = Field(200, ge=1, description="records per Celery task")
+    metrics_port: int | None = Field(None, ge=1, le=65535, description="serve Prometheus /metrics on this port")
     task_timeout_s: float = Field(600.0, gt=0)
 
 
@@ -89,6 +127,7 @@ class Settings(BaseSettings):
     broker: BrokerSettings = BrokerSettings()
     encoder: EncoderSettings = EncoderSettings()
     worker: WorkerSettings = WorkerSettings()
+    ingest: IngestSettings = IngestSettings()
 
     @field_validator("home")
     @classmethod

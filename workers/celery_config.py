@@ -8,6 +8,10 @@ from typing import Any
 from lingodex.settings import Settings
 
 
+DEFAULT_QUEUE = "celery"
+QUEUES = (DEFAULT_QUEUE, "embed", "index")
+
+
 def embedded_broker_dir(settings: Settings) -> Path:
     return settings.home / "broker"
 
@@ -24,6 +28,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_track_started": True,
         "broker_connection_retry_on_startup": True,
         "result_expires": 24 * 3600,
+        "task_default_queue": DEFAULT_QUEUE,
+        "task_routes": {"lingodex.embed_batch": {"queue": "embed"}, "lingodex.index_batch": {"queue": "index"}},
     }
     if settings.broker.is_embedded:
         config.update(_embedded_transport(embedded_broker_dir(settings)))

@@ -13,13 +13,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from lingodex.settings import CONFIG_ENV_VAR, Settings
+from workers.celery_config import QUEUES
 
 
 def worker_command(concurrency: int, name: str) -> list[str]:
     return [
         sys.executable, "-m", "celery", "-A", "workers.worker", "worker",
         "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork",
-        "--without-gossip", "--without-mingle", f"--hostname={name}@%h",
+        "--without-gossip", "--without-mingle", f"--hostname={name}@%h", f"--queues={','.join(QUEUES)}",
     ]
 
 

@@ -1,4 +1,18 @@
-"""Celery tasks. Each is a few lines that call the package that owns the work."""
+"""Celery tasks. Each is a few lines that call the package that owns the work.
+
+Ingestion is a chain per batch: ``embed_batch`` (queue ``embed``: GPU or CPU
+workers, prefetch 1, one ONNX session per process) then ``index_batch`` (queue
+``index``). Both retry with exponential backoff and jitter while OpenSearch is
+unreachable, overloaded (429) or failing (5xx); with late acks and reject-on-
+worker-lost, a batch in a killed worker is redelivered. Document ids are fixed,
+so a repeated batch overwrites and never duplicates.
+
+Known gap (Celery 5.7 prefork): a pool process killed in the instant between
+receiving a job and starting it loses that job without WorkerLostError; the
+unacked message then holds the prefetch slot until the worker restarts, when
+it is restored. Killed while running a batch, it is redelivered as promised
+(tests/integration/test_ingest_failures.py).
+"""
 
 from __future__ import annotations
 
@@ -10,13 +24,23 @@ from typing import Any
 from celery.utils.log import get_task_logger
 
 from encoder import Encoder, load_encoder
-from ingest.documents import Product, to_document
-from ingest.indexer import bulk_index
+from ingest.batch import embed_records, index_embedded
+from ingest.documents import PreparedRecord
+from ingest.embedding_cache import stored_documents
+from ingest.indexer import ClusterUnavailable
 from ingest.mappings import language_fields
 from lingodex.connection import opensearch_client
 from workers.app import app, current_settings
 
 log = get_task_logger(__name__)
+MAPPING = "products"
+RETRY_POLICY: dict[str, Any] = {
+    "autoretry_for": (ClusterUnavailable,),
+    "retry_backoff": 2,  # 2, 4, 8 ... seconds
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 15,  # about ten minutes of a cluster being away
+}
 
 
 @cache
@@ -31,13 +55,22 @@ def ping() -> dict[str, Any]:
     return {"pid": os.getpid(), "host": socket.gethostname()}
 
 
-@app.task(name="lingodex.index_products", bind=True, max_retries=5)
-def index_products(self, index: str, mapping: str, records: list[dict[str, Any]], refresh: bool = False) -> dict[str, Any]:
-    """Embed a batch of product records and bulk-index them into ``index``."""
-    products = [Product.model_validate(record) for record in records]
-    vectors = _encoder().encode_passages([product.title for product in products])
-    languages = language_fields(mapping)
-    documents = [to_document(p, v, languages) for p, v in zip(products, vectors, strict=True)]
-    result = bulk_index(opensearch_client(current_settings().opensearch), index, documents, refresh=refresh)
-    log.info("indexed batch", extra={"index": index, "indexed": result.indexed, "errors": len(result.errors)})
-    return {"indexed": result.indexed, "errors": result.errors, "worker_pid": os.getpid()}
+@app.task(name="lingodex.embed_batch", bind=True, **RETRY_POLICY)
+def embed_batch(self, index: str, cache_indices: list[str], records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Vectors for a batch, reusing those the index already holds for the same text."""
+    prepared = [PreparedRecord.model_validate(record) for record in records]
+    client = opensearch_client(current_settings().opensearch)
+    stored = stored_documents(client, [index, *cache_indices], [record.id for record in prepared])
+    embedded = embed_records(prepared, _encoder(), stored, index, language_fields(MAPPING))
+    embedded["counts"]["retries"] = self.request.retries
+    return embedded
+
+
+@app.task(name="lingodex.index_batch", bind=True, **RETRY_POLICY)
+def index_batch(self, embedded: dict[str, Any], index: str, refresh: bool = False) -> dict[str, Any]:
+    """Bulk-index one embedded batch; per-document refusals come back as rejections."""
+    result = index_embedded(opensearch_client(current_settings().opensearch), index, embedded, refresh=refresh)
+    result["retries"] = result.pop("retries", 0) + self.request.retries
+    result["worker_pid"] = os.getpid()
+    log.info("indexed batch", extra={"index": index, "indexed": result["indexed"], "rejected": len(result["rejected"])})
+    return result

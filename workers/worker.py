@@ -1,8 +1,13 @@
 """Entry point for worker processes: `celery -A workers.worker worker` (or `lingodex worker`)."""
 
+import os
+
 from lingodex.settings import load_settings
+from workers import metrics
 from workers.app import app, configure
 
-configure(load_settings())
+_settings = load_settings()
+metrics.prepare(_settings, f"worker-{os.getpid()}")
+configure(_settings)
 
 __all__ = ["app"]

@@ -42,8 +42,8 @@ def client(settings: Settings) -> OpenSearch:
 
 @pytest.fixture
 def index_name(request: pytest.FixtureRequest, client: OpenSearch) -> Iterator[str]:
-    """A fresh index name for this test, deleted afterwards."""
+    """A fresh index (or alias) name for this test; it and its versions are deleted afterwards."""
     slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:60]
     name = f"test-{slug}-{uuid.uuid4().hex[:6]}"
     yield name
-    client.indices.delete(index=name, ignore_unavailable=True)
+    client.indices.delete(index=f"{name}*", ignore_unavailable=True, expand_wildcards="all")

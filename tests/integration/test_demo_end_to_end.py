@@ -30,7 +30,7 @@ def demo_run(client: OpenSearch, settings: Settings, tmp_path_factory: pytest.Te
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr + _worker_log(home)
     yield index, completed.stdout
-    client.indices.delete(index=index, ignore_unavailable=True)
+    client.indices.delete(index=f"{index}*", ignore_unavailable=True, expand_wildcards="all")
 
 
 def _worker_log(home: Path) -> str:
@@ -42,7 +42,7 @@ def test_demo_indexes_every_catalog_record(client: OpenSearch, demo_run: tuple[s
     index, output = demo_run
     catalog = demo.demo_catalog()
     assert client.count(index=index)["count"] == len(catalog)
-    assert f"indexed {len(catalog)} of {len(catalog)} products" in output
+    assert f"read {len(catalog)} = indexed {len(catalog)} + rejected 0" in output
 
 
 def test_demo_prints_hits_for_queries_in_at_least_three_languages(demo_run: tuple[str, str]) -> None:

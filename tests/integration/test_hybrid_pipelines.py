@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
-import numpy as np
 import pytest
 from opensearchpy import OpenSearch
 
-from ingest.documents import Product, to_document
+from ingest.documents import PreparedRecord, to_document
 from ingest.indexer import bulk_index, recreate_index
-from ingest.mappings import index_body, language_fields
+from ingest.language import LanguageGuess
+from ingest.mappings import EncoderIdentity, index_body, language_fields
+from ingest.schema import CatalogProduct
 from search_templates.hybrid import hybrid_request
 from search_templates.pipelines import HYBRID_MINMAX, HYBRID_RRF, pipeline_body, put_pipeline
 
@@ -27,13 +28,15 @@ QUERY_VECTOR = [1.0, 0.0]
 
 @pytest.fixture
 def catalog_index(client: OpenSearch, index_name: str) -> str:
-    recreate_index(client, index_name, index_body("products", dimension=2, model_id="test-2d"))
+    recreate_index(client, index_name, index_body("products", encoder=EncoderIdentity("test-2d", "none", 2)))
     languages = language_fields("products")
+    english = LanguageGuess("en", 1.0, "declared")
     documents = [
-        to_document(Product(id=doc_id, lang="en", title=title), np.array(vector), languages)
+        to_document(PreparedRecord(position=1, product=CatalogProduct(id=doc_id, title=title), language=english),
+                    vector, languages)
         for doc_id, (title, vector) in CATALOG.items()
     ]
-    assert not bulk_index(client, index_name, documents, refresh=True).errors
+    assert not bulk_index(client, index_name, documents, refresh=True).rejected
     return index_name
 
 

@@ -1,40 +1,95 @@
 """Index mapping files and the documents built for them."""
 
-import numpy as np
+import pytest
 
-from ingest.documents import Product, title_field, to_document
-from ingest.mappings import index_body, language_fields
+from ingest.documents import PreparedRecord, embedding_text, field_for, to_document
+from ingest.language import LanguageGuess
+from ingest.mappings import EncoderIdentity, index_body, language_fields
+from ingest.schema import CatalogProduct
+from lingodex.settings import VectorSettings
 
-EXPECTED_ANALYZERS = {
-    "en": "english", "es": "spanish", "fr": "french", "de": "german",
-    "ja": "kuromoji", "zh": "smartcn", "ko": "nori", "other": "icu_analyzer",
+E5 = EncoderIdentity("multilingual-e5-small", "abc123", 384, "multilingual-e5-small-int8-x")
+REQUIRED_ANALYZERS = {
+    "en": "english", "es": "spanish", "fr": "french", "de": "german", "it": "italian", "pt": "portuguese",
+    "nl": "dutch", "ru": "russian", "ar": "arabic", "hi": "hindi", "tr": "turkish", "id": "indonesian",
+    "th": "thai", "ja": "lingodex_japanese", "zh": "smartcn", "ko": "nori", "other": "icu_analyzer",
 }
 
 
-def test_each_language_field_uses_its_language_analyzer() -> None:
-    fields = index_body("products", dimension=8, model_id="m")["mappings"]["properties"]["title"]["properties"]
-    assert {lang: spec["analyzer"] for lang, spec in fields.items()} == EXPECTED_ANALYZERS
+def _record(**product) -> PreparedRecord:
+    language = product.pop("language", LanguageGuess("ko", 1.0, "declared"))
+    return PreparedRecord(position=1, product=CatalogProduct(**product), language=language)
 
 
-def test_index_body_takes_dimension_and_model_from_the_encoder() -> None:
-    mappings = index_body("products", dimension=384, model_id="intfloat/multilingual-e5-small")["mappings"]
+def test_the_required_languages_each_have_their_own_analyzer_and_everything_else_gets_icu() -> None:
+    fields = index_body("products", encoder=E5)["mappings"]["properties"]["title"]["properties"]
+    assert {lang: fields[lang]["analyzer"] for lang in REQUIRED_ANALYZERS} == REQUIRED_ANALYZERS
+
+
+def test_titles_in_every_language_are_copied_to_the_cross_language_exact_field() -> None:
+    fields = index_body("products", encoder=E5)["mappings"]["properties"]["title"]["properties"]
+    assert {spec.get("copy_to") for spec in fields.values()} == {"exact"}
+
+
+def test_index_body_takes_dimension_and_identity_from_the_encoder() -> None:
+    mappings = index_body("products", encoder=E5)["mappings"]
     assert mappings["properties"]["embedding"]["dimension"] == 384
-    assert mappings["_meta"]["encoder"] == {"model_id": "intfloat/multilingual-e5-small", "dimension": 384}
+    assert mappings["_meta"]["encoder"]["fingerprint"] == "abc123"
+    assert EncoderIdentity.from_meta(mappings["_meta"]) == E5
+
+
+def test_vector_method_comes_from_settings() -> None:
+    vectors = VectorSettings(engine="faiss", m=32, ef_construction=256, fp16=True)
+    field = index_body("products", encoder=E5, vectors=vectors)["mappings"]["properties"]["embedding"]
+    assert field["method"] == {"name": "hnsw", "engine": "faiss", "parameters": {
+        "m": 32, "ef_construction": 256, "encoder": {"name": "sq", "parameters": {"type": "fp16"}}}}
+
+
+def test_fp16_vectors_without_faiss_are_refused() -> None:
+    with pytest.raises(ValueError, match="needs engine faiss"):
+        VectorSettings(engine="lucene", fp16=True)
+
+
+def test_export_precision_alone_does_not_make_vectors_incomparable() -> None:
+    gpu = EncoderIdentity("multilingual-e5-small", "abc123", 384, "multilingual-e5-small-fp16-y")
+    other_weights = EncoderIdentity("multilingual-e5-small", "def456", 384)
+    assert E5.same_vectors_as(gpu)
+    assert not E5.same_vectors_as(other_weights)
 
 
 def test_index_body_returns_a_copy_each_time() -> None:
-    index_body("products", dimension=2, model_id="a")["mappings"]["properties"].clear()
-    assert "embedding" in index_body("products", dimension=2, model_id="a")["mappings"]["properties"]
+    index_body("products", encoder=E5)["mappings"]["properties"].clear()
+    assert "embedding" in index_body("products", encoder=E5)["mappings"]["properties"]
 
 
 def test_regional_locales_use_their_language_field_and_unknown_languages_fall_back_to_icu() -> None:
     languages = language_fields("products")
-    assert title_field("en-GB", languages) == "en"
-    assert title_field("JA", languages) == "ja"
-    assert title_field("pt", languages) == "other"
+    assert field_for("en-GB", languages) == "en"
+    assert field_for("JA", languages) == "ja"
+    assert field_for("sw", languages) == "other"
+    assert field_for("und", languages) == "other"
 
 
-def test_document_holds_the_title_under_its_language_and_the_vector_as_floats() -> None:
-    product = Product(id="sku-1", lang="ko", title="무선 헤드폰")
-    document = to_document(product, np.array([0.5, -0.5], dtype=np.float32), language_fields("products"))
-    assert document == {"id": "sku-1", "lang": "ko", "title": {"ko": "무선 헤드폰"}, "embedding": [0.5, -0.5]}
+def test_document_holds_the_title_under_its_language_and_the_vector_as_given() -> None:
+    document = to_document(_record(id="sku-1", lang="ko", title="무선 헤드폰"), [0.5, -0.5], language_fields("products"))
+    assert document["title"] == {"ko": "무선 헤드폰"}
+    assert document["embedding"] == [0.5, -0.5]
+    assert (document["lang"], document["lang_source"]) == ("ko", "declared")
+
+
+def test_per_language_titles_fill_one_field_each() -> None:
+    record = _record(id="sku-2", title={"en": "Kettle", "ja": "電気ケトル", "sw": "Birika"},
+                     language=LanguageGuess("en", 1.0, "declared"))
+    assert to_document(record, [0.0], language_fields("products"))["title"] == {"en": "Kettle", "ja": "電気ケトル", "other": "Birika"}
+
+
+def test_the_brand_is_embedded_with_the_title_unless_the_title_names_it() -> None:
+    assert embedding_text(_record(id="a", lang="en", title="Noise cancelling headphones", brand="Sony")) == \
+        "Sony Noise cancelling headphones"
+    assert embedding_text(_record(id="b", lang="en", title="Sony WH-1000XM5", brand="SONY")) == "Sony WH-1000XM5"
+
+
+def test_content_hash_changes_with_any_indexed_field_and_only_then() -> None:
+    base = _record(id="a", lang="en", title="Kettle", price=10)
+    assert base.content_hash() == _record(id="a", lang="en", title="Kettle", price=10).content_hash()
+    assert base.content_hash() != _record(id="a", lang="en", title="Kettle", price=11).content_hash()

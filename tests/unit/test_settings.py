@@ -22,11 +22,11 @@ def test_defaults_point_at_the_local_node_and_the_embedded_broker() -> None:
 
 def test_yaml_file_values_are_used(tmp_path: Path) -> None:
     config = tmp_path / "custom.yaml"
-    config.write_text("opensearch:\n  url: https://search.example:9200\n  username: ingest\nworker:\n  batch_size: 50\n")
+    config.write_text("opensearch:\n  url: https://search.example:9200\n  username: ingest\ningest:\n  batch_size: 50\n")
     settings = load_settings(config)
     assert settings.opensearch.url == "https://search.example:9200"
     assert settings.opensearch.username == "ingest"
-    assert settings.worker.batch_size == 50
+    assert settings.ingest.batch_size == 50
 
 
 def test_environment_overrides_the_yaml_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,126 @@
+"""Versioned indices behind an alias, the encoder pinned in each version's _meta.
+
+A full load or `lingodex reindex` writes a new ``<alias>-v<UTC timestamp>`` and
+swaps the alias in one atomic `_aliases` call; the previous version stays until
+dropped. Loading into an index whose vectors came from another model is refused.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from opensearchpy import OpenSearch
+
+from ingest.mappings import EncoderIdentity
+from ingest.readers import SourceRecord
+
+BULK_LOAD_SETTINGS = {"index.refresh_interval": "-1", "index.number_of_replicas": 0}
+
+
+class EncoderMismatch(RuntimeError):
+    """The index holds vectors of another model (or another dimension)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    index: str  # the concrete index documents go to
+    alias: str | None  # the alias to point at it when the load is done (new versions only)
+    previous: str | None  # what the alias pointed at before
+
+
+def version_name(alias: str) -> str:
+    return f"{alias}-v{time.strftime('%Y%m%d%H%M%S', time.gmtime())}{int(time.time() * 1000) % 1000:03d}"
+
+
+def alias_indices(client: OpenSearch, alias: str) -> list[str]:
+    if not client.indices.exists_alias(name=alias):
+        return []
+    return sorted(client.indices.get_alias(name=alias))
+
+
+def resolve_target(client: OpenSearch, name: str, body: dict[str, Any], encoder: EncoderIdentity,
+                   *, new_version: bool = False) -> Target:
+    """Where a load into ``name`` writes: an alias's index, a plain index, or a new version.
+
+    A name that does not exist yet becomes an alias over its first version, so
+    that later full loads and reindexes can swap it without downtime.
+    """
+    current = alias_indices(client, name)
+    if len(current) > 1:
+        raise RuntimeError(f"alias {name!r} points at {len(current)} indices {current}; lingodex loads through one")
+    if current and not new_version:
+        check_encoder(client, current[0], encoder)
+        return Target(current[0], None, current[0])
+    if not current and client.indices.exists(index=name):
+        if new_version:
+            raise RuntimeError(f"{name!r} is a plain index, not an alias; a new version needs an alias name")
+        check_encoder(client, name, encoder)
+        return Target(name, None, None)
+    index = version_name(name)
+    client.indices.create(index=index, body=body)
+    return Target(index, name, current[0] if current else None)
+
+
+def encoder_of(client: OpenSearch, index: str) -> EncoderIdentity | None:
+    """The encoder recorded in ``index``'s _meta (None for an index lingodex did not make)."""
+    return EncoderIdentity.from_meta(client.indices.get_mapping(index=index)[index]["mappings"].get("_meta", {}))
+
+
+def check_encoder(client: OpenSearch, index: str, encoder: EncoderIdentity) -> None:
+    stored = encoder_of(client, index)
+    if stored is None:
+        raise EncoderMismatch(f"index {index!r} records no lingodex encoder in its _meta; it was not made by "
+                              "`lingodex ingest`. Load into a new alias, or reindex it with `lingodex reindex`.")
+    if not stored.same_vectors_as(encoder):
+        raise EncoderMismatch(
+            f"index {index!r} holds vectors of {stored.model_id} (fingerprint {stored.fingerprint}, {stored.dimension} "
+            f"dims) but the configured encoder is {encoder.model_id} (fingerprint {encoder.fingerprint}, "
+            f"{encoder.dimension} dims). Mixing them would make k-NN scores meaningless. Either configure the "
+            f"encoder that built the index, or run `lingodex reindex --alias <alias>` to build a new version "
+            f"with this encoder and swap the alias to it.")
+
+
+def stored_records(client: OpenSearch, index: str) -> Iterator[SourceRecord]:
+    """The products an index was loaded with (its ``record`` field), for rebuilding a version."""
+    from opensearchpy import helpers
+
+    hits = helpers.scan(client, index=index, query={"query": {"match_all": {}}, "_source": ["record"]},
+                        size=500, preserve_order=True)
+    for position, hit in enumerate(hits, start=1):
+        record = hit["_source"].get("record")
+        if record is None:
+            yield SourceRecord(position, None, f"document {hit['_id']} has no stored record (not loaded by lingodex)")
+        else:
+            yield SourceRecord(position, record["product"])
+
+
+def swap_alias(client: OpenSearch, alias: str, index: str) -> None:
+    """Point ``alias`` at ``index`` alone, atomically."""
+    actions: list[dict[str, Any]] = [{"remove": {"index": old, "alias": alias}} for old in alias_indices(client, alias)]
+    actions.append({"add": {"index": index, "alias": alias, "is_write_index": True}})
+    client.indices.update_aliases(body={"actions": actions})
+
+
+def drop_version(client: OpenSearch, index: str) -> None:
+    """Delete an old version; refuses the one an alias still serves."""
+    aliases = client.indices.get_alias(index=index)[index]["aliases"]
+    if aliases:
+        raise RuntimeError(f"{index!r} is still served by alias(es) {sorted(aliases)}; swap them first")
+    client.indices.delete(index=index)
+
+
+@contextmanager
+def bulk_load_settings(client: OpenSearch, index: str) -> Iterator[None]:
+    """Refresh off and no replicas while loading; the index's own values restored afterwards, then refreshed."""
+    current = client.indices.get_settings(index=index, flat_settings=True)[index]["settings"]
+    restore = {key: current.get(key) for key in BULK_LOAD_SETTINGS}  # None resets to the cluster default
+    client.indices.put_settings(index=index, body=BULK_LOAD_SETTINGS)
+    try:
+        yield
+    finally:
+        client.indices.put_settings(index=index, body=restore)
+        client.indices.refresh(index=index)

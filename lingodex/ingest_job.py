@@ -1,0 +1,241 @@
+"""An ingest job: stream a catalog, validate, fan batches out to Celery, account for every record.
+
+The submitting process reads and validates (cheap, and it knows each record's
+position); workers embed and index. Every record ends as indexed or rejected,
+rejections go to the job's dead-letter file, and the job record (JSON under
+<home>/jobs/) keeps the counts. A batch whose task fails for good is rejected
+record by record, never dropped.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+from celery.result import AsyncResult
+from opensearchpy import OpenSearch
+from pydantic import BaseModel, Field
+
+from ingest.dead_letters import write_dead_letters
+from ingest.documents import PreparedRecord
+from ingest.index_versions import Target, bulk_load_settings, encoder_of, resolve_target, swap_alias
+from ingest.mappings import EncoderIdentity, index_body
+from ingest.readers import SourceRecord
+from ingest.validate import RecordValidator, Rejection
+from lingodex.settings import Settings
+
+MAPPING = "products"
+
+
+class JobCounts(BaseModel):
+    read: int = 0
+    valid: int = 0
+    rejected: int = 0
+    embedded: int = 0
+    cache_hits: int = 0
+    unchanged: int = 0
+    indexed: int = 0
+    retried: int = 0
+    truncated: int = 0
+
+
+class JobRecord(BaseModel):
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+    source: str
+    index: str = ""
+    alias: str | None = None  # set when the load built a new version behind this alias
+    previous: str | None = None  # the index the alias served before
+    state: str = "running"  # running | done | failed
+    error: str | None = None
+    started_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    finished_at: str | None = None
+    dead_letters: str = ""
+    counts: JobCounts = JobCounts()
+
+    @property
+    def balanced(self) -> bool:
+        """Every record read is accounted for."""
+        return self.counts.indexed + self.counts.rejected == self.counts.read
+
+
+def jobs_dir(settings: Settings) -> Path:
+    return settings.home / "jobs"
+
+
+def save_job(settings: Settings, job: JobRecord) -> Path:
+    path = jobs_dir(settings) / f"{job.id}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(job.model_dump_json(indent=2))
+    tmp.replace(path)
+    return path
+
+
+def load_job(settings: Settings, job_id: str) -> JobRecord:
+    path = jobs_dir(settings) / f"{job_id}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no job {job_id!r} under {jobs_dir(settings)}")
+    return JobRecord.model_validate_json(path.read_text())
+
+
+class IngestJob:
+    """Runs one load; ``on_progress`` sees the counts after every change worth showing."""
+
+    def __init__(self, settings: Settings, client: OpenSearch, celery: Celery, validator: RecordValidator,
+                 encoder: EncoderIdentity, on_progress: Callable[[JobRecord], None] = lambda job: None) -> None:
+        self.settings = settings
+        self.client = client
+        self.celery = celery
+        self.validator = validator
+        self.encoder = encoder
+        self.on_progress = on_progress
+        self._pending: list[tuple[AsyncResult, list[PreparedRecord]]] = []
+
+    def run(self, records: Iterable[SourceRecord], source: str, index: str, *, new_version: bool = False,
+            dead_letters: Path | None = None) -> JobRecord:
+        job = JobRecord(source=source)
+        job.dead_letters = str(dead_letters or jobs_dir(self.settings) / f"{job.id}.dead-letters.jsonl")
+        body = index_body(MAPPING, encoder=self.encoder, vectors=self.settings.ingest.vectors)
+        target = resolve_target(self.client, index, body, self.encoder, new_version=new_version)
+        job.index, job.alias, job.previous = target.index, target.alias, target.previous
+        save_job(self.settings, job)
+        try:
+            if target.alias:  # a fresh version: load fast, then make it visible
+                with bulk_load_settings(self.client, target.index):
+                    self._load(job, records, target)
+                swap_alias(self.client, target.alias, target.index)
+            else:
+                self._load(job, records, target)
+                self.client.indices.refresh(index=target.index)
+            job.state = "done" if job.balanced else "failed"
+            if not job.balanced:
+                job.error = f"accounting mismatch: indexed {job.counts.indexed} + rejected {job.counts.rejected} != read {job.counts.read}"
+        except BaseException as error:
+            job.state, job.error = "failed", f"{type(error).__name__}: {error}"
+            raise
+        finally:
+            job.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+            save_job(self.settings, job)
+        return job
+
+    def _load(self, job: JobRecord, records: Iterable[SourceRecord], target: Target) -> None:
+        cache_indices = [target.previous] if self._vectors_reusable_from(target) else []
+        batch: list[PreparedRecord] = []
+        for source in records:
+            job.counts.read += 1
+            checked = self.validator.check(source)
+            if isinstance(checked, Rejection):
+                self._reject(job, [checked])
+                continue
+            job.counts.valid += 1
+            batch.append(checked)
+            if len(batch) >= self.settings.ingest.batch_size:
+                self._submit(job, target.index, cache_indices, batch)
+                batch = []
+        if batch:
+            self._submit(job, target.index, cache_indices, batch)
+        while self._pending:
+            self._collect(job, wait=True)
+        job.counts.truncated = self.validator.truncated
+
+    def _vectors_reusable_from(self, target: Target) -> bool:
+        """A previous version's vectors may be reused only if the same model made them."""
+        if not target.previous or target.previous == target.index:
+            return False
+        previous = encoder_of(self.client, target.previous)
+        return previous is not None and previous.same_vectors_as(self.encoder)
+
+    def _submit(self, job: JobRecord, index: str, cache_indices: list[str], batch: list[PreparedRecord]) -> None:
+        while len(self._pending) >= self.settings.ingest.max_in_flight:
+            self._collect(job, wait=True)
+        payload = [record.model_dump(mode="json") for record in batch]
+        chain = (self.celery.signature("lingodex.embed_batch", args=(index, cache_indices, payload), queue="embed")
+                 | self.celery.signature("lingodex.index_batch", args=(index,), queue="index"))
+        self._pending.append((chain.apply_async(), batch))
+        self._collect(job, wait=False)
+
+    def _collect(self, job: JobRecord, *, wait: bool) -> None:
+        """Tally finished batches; with ``wait``, block until at least one finishes."""
+        while True:
+            finished = [(result, batch) for result, batch in self._pending if _settled(result)]
+            if finished or not wait:
+                break
+            time.sleep(0.1)
+        for result, batch in finished:
+            self._pending.remove((result, batch))
+            self._tally(job, result, batch)
+        if finished:
+            self.on_progress(job)
+
+    def _tally(self, job: JobRecord, result: AsyncResult, batch: list[PreparedRecord]) -> None:
+        failure = _failure(result)
+        if failure is not None:  # retries exhausted or a bug: every record of the batch is rejected, with the cause
+            reason = f"batch failed after retries: {type(failure).__name__}: {failure}"
+            self._reject(job, [Rejection(r.position, "index", reason, record_id=r.id, record=r.product.model_dump(mode="json"))
+                               for r in batch])
+            return
+        outcome: dict[str, Any] = result.get()
+        counts = job.counts
+        counts.embedded += outcome["embedded"]
+        counts.cache_hits += outcome["cache_hits"]
+        counts.unchanged += outcome["unchanged"]
+        counts.indexed += outcome["indexed"]
+        counts.retried += outcome["retries"]
+        self._reject(job, [Rejection(**rejection) for rejection in outcome["rejected"]])
+
+    def _reject(self, job: JobRecord, rejections: list[Rejection]) -> None:
+        job.counts.rejected += write_dead_letters(Path(job.dead_letters), job.source, job.id, rejections)
+
+
+def _chain_results(result: AsyncResult) -> list[AsyncResult]:
+    """The index task's result and the embed task's before it."""
+    chain = [result]
+    while chain[-1].parent is not None:
+        chain.append(chain[-1].parent)
+    return chain
+
+
+def _settled(result: AsyncResult) -> bool:
+    """Done, or never will be: a failed embed task leaves the index task pending for ever."""
+    return result.ready() or any(step.failed() for step in _chain_results(result))
+
+
+def _failure(result: AsyncResult) -> BaseException | None:
+    for step in reversed(_chain_results(result)):
+        if step.failed():
+            return step.result
+    return None
+
+
+def build_ingest_job(settings: Settings, *, field_mapping: Path | None = None,
+                     on_progress: Callable[[JobRecord], None] = lambda job: None) -> IngestJob:
+    """An IngestJob wired from settings: cluster client, task sender, validator, encoder identity."""
+    from encoder.factory import describe_encoder
+    from ingest.field_mapping import FieldMapping
+    from ingest.language import LanguageDetector
+    from lingodex.connection import opensearch_client
+    from workers.app import client_app
+
+    options = settings.ingest
+    validator = RecordValidator(FieldMapping.load(field_mapping or options.field_mapping),
+                                LanguageDetector(options.detect_languages, options.min_language_confidence),
+                                options.max_description_chars)
+    return IngestJob(settings, opensearch_client(settings.opensearch), client_app(settings), validator,
+                     EncoderIdentity(*describe_encoder(settings.encoder)), on_progress=on_progress)
+
+
+def rejection_summary(job: JobRecord, limit: int = 5) -> list[dict[str, Any]]:
+    """The first few dead letters, for printing after a run."""
+    import json
+
+    path = Path(job.dead_letters)
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for _, line in zip(range(limit), handle, strict=False)]
+

@@ -1,0 +1,48 @@
+"""Workers serve Prometheus metrics that agree with what the load reports."""
+
+from __future__ import annotations
+
+import socket
+import urllib.request
+from pathlib import Path
+
+from opensearchpy import OpenSearch
+from prometheus_client.parser import text_string_to_metric_families
+
+from ingest.readers import read_records
+from lingodex.ingest_job import build_ingest_job
+from lingodex.settings import Settings
+from tests.catalogs import write_catalog
+from workers.launcher import running_workers
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def scrape(port: int) -> dict[tuple[str, tuple], float]:
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
+def test_worker_metrics_count_documents_batches_and_queue_depth(
+        settings: Settings, client: OpenSearch, index_name: str, tmp_path: Path) -> None:
+    port = free_port()
+    metered = settings.model_copy(update={
+        "home": tmp_path,
+        "worker": settings.worker.model_copy(update={"metrics_port": port}),
+        "ingest": settings.ingest.model_copy(update={"batch_size": 40}),
+    })
+    path = tmp_path / "catalog.jsonl"
+    write_catalog(path, 200)
+    with running_workers(metered):
+        job = build_ingest_job(metered).run(read_records(path), str(path), index_name)
+        samples = scrape(port)
+    assert job.counts.indexed == 200
+    assert samples[("lingodex_documents_total", (("outcome", "embedded"), ("stage", "embed")))] == 200
+    assert samples[("lingodex_documents_total", (("outcome", "written"), ("stage", "index")))] == 200
+    assert samples[("lingodex_batch_seconds_count", (("task", "lingodex.embed_batch"),))] == 5
+    assert samples[("lingodex_queue_depth", (("queue", "embed"),))] == 0

@@ -1,0 +1,88 @@
+"""Catalog files are streamed record by record; unreadable records are reported, not raised."""
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from ingest.dead_letters import replay_records, write_dead_letters
+from ingest.readers import detect_format, read_records
+from ingest.validate import Rejection
+
+
+def test_jsonl_records_carry_their_line_numbers_and_blank_lines_are_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"id": 1}\n\n{"id": 2}\n')
+    assert [(r.position, r.fields) for r in read_records(path)] == [(1, {"id": 1}), (3, {"id": 2})]
+
+
+def test_malformed_json_is_an_error_record_and_reading_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"id": 1\n{"id": 2}\n')
+    first, second = read_records(path)
+    assert first.fields is None and "malformed JSON" in first.error and first.raw == '{"id": 1\n'
+    assert second.fields == {"id": 2}
+
+
+def test_invalid_utf8_is_an_error_record_naming_the_byte(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b'{"id": "\xff\xfe"}\n{"id": "ok"}\n')
+    first, second = read_records(path)
+    assert first.error == "invalid UTF-8 at byte offset 8"
+    assert second.fields == {"id": "ok"}
+
+
+def test_a_json_line_that_is_not_an_object_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_text('[1, 2]\n')
+    assert next(read_records(path)).error == "expected a JSON object, got list"
+
+
+def test_csv_rows_are_dicts_by_header_and_bad_bytes_reject_only_their_row(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_bytes(b'id,title\n1,Kettle\n2,"bad \xff"\n3,Toaster\n')
+    records = list(read_records(path))
+    assert [r.fields for r in records if r.fields] == [{"id": "1", "title": "Kettle"}, {"id": "3", "title": "Toaster"}]
+    assert records[1].error == "invalid UTF-8 in column(s) ['title']"
+
+
+def test_parquet_is_read_in_row_batches(tmp_path: Path) -> None:
+    path = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"id": ["a", "b", "c"], "price": [1.0, 2.0, None]}), path, row_group_size=2)
+    assert [(r.position, r.fields["id"]) for r in read_records(path)] == [(1, "a"), (2, "b"), (3, "c")]
+
+
+def test_unknown_file_types_ask_for_a_format() -> None:
+    with pytest.raises(ValueError, match="--format"):
+        detect_format(Path("catalog.xml"))
+
+
+def test_dead_letters_replay_the_record_or_the_fixed_raw_text_at_the_original_position(tmp_path: Path) -> None:
+    letters = tmp_path / "dl.jsonl"
+    write_dead_letters(letters, "c.jsonl", "job1", [
+        Rejection(7, "validate", "title: missing", field="title", record={"id": "x"}),
+        Rejection(9, "read", "malformed JSON", raw='{"id": "y"'),
+    ])
+    lines = [json.loads(line) for line in letters.read_text().splitlines()]
+    assert lines[0]["source"] == "c.jsonl" and lines[0]["reason"] == "title: missing"
+    lines[1]["raw"] = '{"id": "y", "title": "fixed"}'  # what a user does before replaying
+    letters.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert [(r.position, r.fields) for r in replay_records(letters)] == [(7, {"id": "x"}), (9, {"id": "y", "title": "fixed"})]
+
+
+def test_a_duplicate_letter_is_replayed_as_a_rejection_unless_duplicates_are_let_through(tmp_path: Path) -> None:
+    letters = tmp_path / "dl.jsonl"
+    write_dead_letters(letters, "c.jsonl", "job1", [
+        Rejection(9, "duplicate", "duplicate id 'a': first seen at position 1", record={"id": "a", "title": "v2"})])
+    held = next(replay_records(letters))
+    assert (held.fields, held.stage) == (None, "duplicate") and "--include-duplicates" in held.error
+    assert next(replay_records(letters, include_duplicates=True)).fields == {"id": "a", "title": "v2"}
+
+
+def test_an_invalid_utf8_letter_is_not_replayed_until_its_text_is_fixed(tmp_path: Path) -> None:
+    letters = tmp_path / "dl.jsonl"
+    write_dead_letters(letters, "c.jsonl", "job1", [
+        Rejection(6, "read", "invalid UTF-8 at byte offset 3", raw='{"id": "caf\ufffd"}')])
+    assert "fix the text" in next(replay_records(letters)).error

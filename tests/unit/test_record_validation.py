@@ -1,0 +1,134 @@
+"""Each kind of bad record is rejected with the field and reason; good records are normalised."""
+
+from typing import Any
+
+import pytest
+
+from ingest.documents import PreparedRecord
+from ingest.field_mapping import FieldMapping
+from ingest.language import LanguageGuess
+from ingest.readers import SourceRecord
+from ingest.validate import RecordValidator, Rejection
+
+
+class FixedLanguage:
+    """Stands in for lingua in unit tests: always the same guess."""
+
+    def __init__(self, guess: LanguageGuess) -> None:
+        self.guess = guess
+        self.seen: list[str] = []
+
+    def detect(self, text: str) -> LanguageGuess:
+        self.seen.append(text)
+        return self.guess
+
+
+def validator(mapping: FieldMapping | None = None, max_description_chars: int = 1000) -> RecordValidator:
+    return RecordValidator(mapping or FieldMapping(), FixedLanguage(LanguageGuess("en", 0.9, "detected")), max_description_chars)
+
+
+def check(fields: dict[str, Any], v: RecordValidator | None = None, position: int = 1) -> PreparedRecord | Rejection:
+    return (v or validator()).check(SourceRecord(position, fields))
+
+
+@pytest.mark.parametrize(("fields", "field", "reason"), [
+    ({"title": "Kettle"}, "id", "Field required"),
+    ({"id": "a"}, "title", "Field required"),
+    ({"id": "a", "title": "   "}, None, "title is empty after normalisation"),
+    ({"id": "a", "title": "<b></b>", "description": "x"}, None, None),  # title is not HTML-stripped: kept
+    ({"id": "a", "title": "Kettle", "price": "cheap"}, "price", "valid number"),
+    ({"id": "a", "title": "Kettle", "price": -1}, "price", "greater than or equal to 0"),
+    ({"id": True, "title": "Kettle"}, "id", "not a boolean"),
+    ({"id": "a", "title": "Kettle", "lang": "english!"}, "lang", "is not a language tag"),
+    ({"id": "a", "title": "Kettle", "currency": "euro"}, "currency", "should match pattern"),
+    ({"id": "a", "title": ["Kettle"]}, "title", "valid string"),
+], ids=["missing-id", "missing-title", "blank-title", "markup-title", "price-text", "negative-price", "bool-id",
+        "bad-language-tag", "bad-currency", "title-list"])
+def test_bad_records_are_rejected_naming_field_and_reason(fields: dict, field: str | None, reason: str | None) -> None:
+    result = check(fields)
+    if reason is None:
+        assert isinstance(result, PreparedRecord)
+        return
+    assert isinstance(result, Rejection) and result.stage == "validate"
+    assert reason in result.reason
+    if field:
+        assert result.field is not None and result.field.startswith(field)
+    assert result.record == fields
+
+
+def test_unreadable_records_are_rejected_at_the_read_stage_with_their_raw_text() -> None:
+    result = validator().check(SourceRecord(4, None, "malformed JSON: x", raw="{oops"))
+    assert result == Rejection(4, "read", "malformed JSON: x", raw="{oops")
+
+
+def test_a_repeated_id_is_rejected_pointing_at_the_first_occurrence() -> None:
+    v = validator()
+    assert isinstance(check({"id": "a", "title": "Kettle"}, v, position=3), PreparedRecord)
+    duplicate = check({"id": "a", "title": "Kettle v2"}, v, position=8)
+    assert isinstance(duplicate, Rejection) and duplicate.reason == "duplicate id 'a': first seen at position 3"
+    assert duplicate.stage == "duplicate"
+
+
+def test_numeric_ids_are_kept_as_text() -> None:
+    assert check({"id": 42, "title": "Kettle"}).product.id == "42"
+
+
+def test_text_is_nfkc_normalised_and_whitespace_collapsed_but_accents_and_scripts_kept() -> None:
+    product = check({"id": "a", "title": "  Ｃａｆé   ｸﾞﾗｽ\tcrème  ", "lang": "fr"}).product
+    assert product.title == "Café グラス crème"
+
+
+def test_html_is_stripped_from_descriptions_only() -> None:
+    product = check({"id": "a", "title": "R&D <kit>", "lang": "en",
+                     "description": "<p>Fast &amp; quiet</p><script>x()</script><ul><li>2 speeds</li></ul>"}).product
+    assert product.description == "Fast & quiet 2 speeds"
+    assert product.title == "R&D <kit>"
+
+
+def test_an_over_long_description_is_cut_at_a_word_and_counted() -> None:
+    v = validator(max_description_chars=1000)
+    product = check({"id": "a", "title": "Kettle", "lang": "en", "description": "word " * 1_000_000}, v).product
+    assert len(product.description) <= 1000 and product.description.endswith("word")
+    assert v.truncated == 1
+
+
+def test_a_declared_language_is_used_without_detection() -> None:
+    v = validator()
+    result = check({"id": "a", "title": "Kettle", "locale": "pt_BR"}, v)
+    assert result.language == LanguageGuess("pt", 1.0, "declared")
+    assert v.detector.seen == []
+
+
+def test_records_without_a_language_are_detected_from_title_and_description() -> None:
+    v = validator()
+    result = check({"id": "a", "title": "Kettle", "description": "Boils water"}, v)
+    assert result.language.source == "detected"
+    assert v.detector.seen == ["Kettle Boils water"]
+
+
+def test_a_syntactically_valid_but_unknown_language_is_kept_and_indexed_with_icu() -> None:
+    result = check({"id": "a", "title": "Kettle", "lang": "xx"})
+    assert result.language.code == "xx"
+
+
+def test_field_mapping_renames_reaches_into_nested_objects_and_fills_defaults() -> None:
+    mapping = FieldMapping(fields={"id": "sku", "title": "name", "price": "offer.amount"}, defaults={"lang": "id"})
+    product = check({"sku": "X1", "name": "Sepatu", "offer": {"amount": "12.5"}, "color": "red"},
+                    validator(mapping)).product
+    assert (product.id, product.title, product.price, product.lang) == ("X1", "Sepatu", 12.5, "id")
+    assert product.attributes == {"color": "red"}
+
+
+def test_flat_sources_give_per_language_text_as_dotted_columns() -> None:
+    product = check({"id": "a", "title.en": "Kettle", "title.ja": "ケトル", "price": ""}).product
+    assert product.title == {"en": "Kettle", "ja": "ケトル"} and product.price is None
+
+
+def test_a_reject_policy_mapping_refuses_unmapped_fields() -> None:
+    result = check({"id": "a", "title": "Kettle", "colour": "red"}, validator(FieldMapping(unknown="reject")))
+    assert isinstance(result, Rejection) and "colour" in result.reason
+
+
+def test_category_paths_are_split_on_the_breadcrumb_separator() -> None:
+    assert check({"id": "a", "title": "Kettle", "category": "Home > Kitchen > Kettles"}).product.category == [
+        "Home", "Kitchen", "Kettles"]

@@ -1,0 +1,108 @@
+"""Prometheus metrics for worker processes: documents, batch latency, retries, failures, queue depth.
+
+The prefork pool runs tasks in child processes, so counters use
+prometheus_client's multi-process mode (one file per process under
+<home>/metrics/<worker>); the main worker process serves their sum on
+``worker.metrics_port``. Queue depth is read from the broker at scrape time.
+Rates (documents per second) are PromQL's job: rate(lingodex_documents_total[1m]).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+from celery import signals
+
+from lingodex.settings import Settings
+from workers.celery_config import QUEUES, embedded_broker_dir
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client when it is imported
+
+
+def prepare(settings: Settings, worker_name: str) -> None:
+    """Before prometheus_client is imported: give this worker its own, empty multi-process directory."""
+    if settings.worker.metrics_port is None:
+        return
+    directory = settings.home / "metrics" / worker_name
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ[MULTIPROC_ENV] = str(directory)
+    _connect_signals(settings)
+
+
+def _connect_signals(settings: Settings) -> None:
+    from prometheus_client import Counter, Histogram
+
+    documents = Counter("lingodex_documents", "Documents by stage and outcome", ["stage", "outcome"])
+    batch_seconds = Histogram("lingodex_batch_seconds", "Wall time of one batch task", ["task"],
+                              buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300))
+    retries = Counter("lingodex_task_retries", "Task retries (cluster unavailable, 429, 5xx)", ["task"])
+    failures = Counter("lingodex_task_failures", "Tasks that failed for good", ["task", "error"])
+    started: dict[str, float] = {}
+
+    @signals.task_prerun.connect(weak=False)
+    def _start(task_id: str, **_: object) -> None:
+        started[task_id] = time.perf_counter()
+
+    @signals.task_postrun.connect(weak=False)
+    def _finish(task_id: str, task, retval, state: str, **_: object) -> None:  # noqa: ANN001
+        began = started.pop(task_id, None)
+        if began is not None:
+            batch_seconds.labels(task.name).observe(time.perf_counter() - began)
+        if state != "SUCCESS" or not isinstance(retval, dict):
+            return
+        if task.name == "lingodex.embed_batch":
+            for outcome in ("embedded", "cache_hits", "unchanged"):
+                documents.labels("embed", outcome).inc(retval["counts"][outcome])
+        elif task.name == "lingodex.index_batch":
+            documents.labels("index", "written").inc(retval["written"])
+            documents.labels("index", "rejected").inc(len(retval["rejected"]))
+
+    @signals.task_retry.connect(weak=False)
+    def _retry(sender, **_: object) -> None:  # noqa: ANN001
+        retries.labels(sender.name).inc()
+
+    @signals.task_failure.connect(weak=False)
+    def _failure(sender, exception: BaseException, **_: object) -> None:  # noqa: ANN001
+        failures.labels(sender.name, type(exception).__name__).inc()
+
+    @signals.worker_ready.connect(weak=False)
+    def _serve(**_: object) -> None:
+        from prometheus_client import CollectorRegistry, start_http_server
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        registry.register(QueueDepth(settings))
+        start_http_server(settings.worker.metrics_port, registry=registry)
+
+
+class QueueDepth:
+    """lingodex_queue_depth{queue}: messages waiting in the broker, read when Prometheus scrapes."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def collect(self):  # noqa: ANN201 - prometheus_client collector protocol
+        from prometheus_client.core import GaugeMetricFamily
+
+        family = GaugeMetricFamily("lingodex_queue_depth", "Messages waiting in the broker", labels=["queue"])
+        for queue, depth in self._depths().items():
+            family.add_metric([queue], depth)
+        yield family
+
+    def _depths(self) -> dict[str, int]:
+        if self.settings.broker.is_embedded:  # kombu's filesystem transport: <ms>_<uuid>.<queue>.msg files
+            folder = embedded_broker_dir(self.settings) / "queue"
+            names = [path.name for path in Path(folder).iterdir()] if folder.exists() else []
+            return {queue: sum(name.endswith(f".{queue}.msg") for name in names) for queue in QUEUES}
+        import redis
+
+        connection = redis.Redis.from_url(self.settings.broker.url)
+        try:
+            return {queue: int(connection.llen(queue)) for queue in QUEUES}
+        finally:
+            connection.close()
