@@ -93,6 +93,8 @@ def to_document(record: PreparedRecord, vector: list[float], analyzed: Iterable[
         "currency": product.currency,
         "availability": product.availability.value if product.availability else None,
         "attributes": {key: str(value) for key, value in product.attributes.items()} or None,
+        # titles and brand reach `exact` by copy_to; the id and attribute values (SKU, GTIN, model) are added here
+        "exact": [product.id, *(str(value) for value in product.attributes.values() if not isinstance(value, bool))],
     }
     document.update({key: value for key, value in optional.items() if value is not None})
     return document

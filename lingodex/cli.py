@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -171,15 +172,47 @@ def ingest(
     new_version: Annotated[bool, typer.Option(help="Full load into a new version, then swap the alias to it.")] = False,
     dead_letters: Annotated[Path | None, typer.Option(help="Where rejected records go (default <home>/jobs/<id>.dead-letters.jsonl).")] = None,
     start_workers: Annotated[bool | None, typer.Option(help="Start local worker processes (default: with the embedded broker).")] = None,
+    run_async: Annotated[bool, typer.Option("--async", help="Return a job id at once; follow it with `lingodex job <id>`.")] = False,
+    job_id: Annotated[str | None, typer.Option(hidden=True, help="Id for this job (used by --async).")] = None,
 ) -> None:
     """Load a catalog through the workers; waits, shows progress, prints the job summary."""
     from ingest.readers import read_records
 
     if fmt not in (None, "jsonl", "csv", "parquet"):
         raise typer.BadParameter(f"--format must be jsonl, csv or parquet, not {fmt!r}")
+    if run_async:
+        _start_async(sys.argv[1:])
+        return
     records = read_records(path, fmt)  # type: ignore[arg-type]
     _run_ingest(records, str(path), index or state.settings.ingest.alias, new_version=new_version,
-                dead_letters=dead_letters, start_workers=start_workers, field_mapping=fields)
+                dead_letters=dead_letters, start_workers=start_workers, field_mapping=fields, job_id=job_id)
+
+
+def _start_async(argv: list[str]) -> None:
+    """The same command, minus --async, in a detached process that writes the job record as it goes."""
+    import uuid
+
+    from lingodex.ingest_job import jobs_dir
+    from workers.launcher import start_detached
+
+    new_id = uuid.uuid4().hex[:12]
+    jobs = jobs_dir(state.settings)
+    args = [arg for arg in _without_config(argv) if arg != "--async"] + ["--job-id", new_id]
+    pid = start_detached(args, state.settings, jobs / f"{new_id}.settings.yaml", jobs / f"{new_id}.log")
+    console.print(f"job {new_id} started (pid {pid}); follow it with: lingodex job {new_id}")
+
+
+def _without_config(argv: list[str]) -> list[str]:
+    """Drop --config/-c: the detached process gets the effective settings as a file of their own."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--config", "-c"):
+            skip = True
+        elif not arg.startswith("--config="):
+            kept.append(arg)
+    return kept
 
 
 @app.command()
@@ -232,15 +265,24 @@ def drop_version_command(index: Annotated[str, typer.Argument(help="An old versi
 
 
 @app.command()
-def job(job_id: Annotated[str, typer.Argument(help="The id `lingodex ingest` printed.")]) -> None:
-    """A job's record: state, target index and counts."""
+def job(
+    job_id: Annotated[str, typer.Argument(help="The id `lingodex ingest` printed.")],
+    wait: Annotated[bool, typer.Option(help="Wait until the job has finished.")] = False,
+) -> None:
+    """A job's record: state, target index and counts. Exit status 1 if it failed."""
     from lingodex.ingest_job import load_job
 
-    _print_job(load_job(state.settings, job_id))
+    record = load_job(state.settings, job_id)
+    while wait and record.state == "running":
+        time.sleep(1)
+        record = load_job(state.settings, job_id)
+    _print_job(record)
+    if record.state == "failed":
+        raise typer.Exit(1)
 
 
 def _run_ingest(records, source: str, index: str, *, new_version: bool, dead_letters: Path | None,  # noqa: ANN001
-                start_workers: bool | None, field_mapping: Path | None = None):  # noqa: ANN202
+                start_workers: bool | None, field_mapping: Path | None = None, job_id: str | None = None):  # noqa: ANN202
     from contextlib import nullcontext
 
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -261,7 +303,7 @@ def _run_ingest(records, source: str, index: str, *, new_version: bool, dead_let
 
         runner = build_ingest_job(settings, field_mapping=field_mapping, on_progress=show)
         with running_workers(settings) if start_workers else nullcontext():
-            job = runner.run(records, source, index, new_version=new_version, dead_letters=dead_letters)
+            job = runner.run(records, source, index, new_version=new_version, dead_letters=dead_letters, job_id=job_id)
     _print_job(job)
     return job
 

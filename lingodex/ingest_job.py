@@ -9,6 +9,7 @@ record by record, never dropped.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -55,6 +56,7 @@ class JobRecord(BaseModel):
     started_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     finished_at: str | None = None
     dead_letters: str = ""
+    pid: int = Field(default_factory=os.getpid, description="the process running the load")
     counts: JobCounts = JobCounts()
 
     @property
@@ -77,10 +79,24 @@ def save_job(settings: Settings, job: JobRecord) -> Path:
 
 
 def load_job(settings: Settings, job_id: str) -> JobRecord:
+    """The job's record; a 'running' job whose process has gone is reported as failed."""
     path = jobs_dir(settings) / f"{job_id}.json"
     if not path.is_file():
-        raise FileNotFoundError(f"no job {job_id!r} under {jobs_dir(settings)}")
-    return JobRecord.model_validate_json(path.read_text())
+        raise FileNotFoundError(f"no job {job_id!r} under {jobs_dir(settings)} (an --async job writes it within seconds)")
+    job = JobRecord.model_validate_json(path.read_text())
+    if job.state == "running" and not _alive(job.pid):
+        job.state, job.error = "failed", f"the process running it (pid {job.pid}) is gone; see {path.with_suffix('.log')}"
+    return job
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class IngestJob:
@@ -95,10 +111,11 @@ class IngestJob:
         self.encoder = encoder
         self.on_progress = on_progress
         self._pending: list[tuple[AsyncResult, list[PreparedRecord]]] = []
+        self._saved_at = 0.0
 
     def run(self, records: Iterable[SourceRecord], source: str, index: str, *, new_version: bool = False,
-            dead_letters: Path | None = None) -> JobRecord:
-        job = JobRecord(source=source)
+            dead_letters: Path | None = None, job_id: str | None = None) -> JobRecord:
+        job = JobRecord(source=source, **({"id": job_id} if job_id else {}))
         job.dead_letters = str(dead_letters or jobs_dir(self.settings) / f"{job.id}.dead-letters.jsonl")
         body = index_body(MAPPING, encoder=self.encoder, vectors=self.settings.ingest.vectors)
         target = resolve_target(self.client, index, body, self.encoder, new_version=new_version)
@@ -171,6 +188,9 @@ class IngestJob:
             self._tally(job, result, batch)
         if finished:
             self.on_progress(job)
+            if time.monotonic() - self._saved_at > 1.0:  # `lingodex job <id>` follows a running load
+                save_job(self.settings, job)
+                self._saved_at = time.monotonic()
 
     def _tally(self, job: JobRecord, result: AsyncResult, batch: list[PreparedRecord]) -> None:
         failure = _failure(result)

@@ -33,11 +33,8 @@ def running_workers(settings: Settings, log_file: Path | None = None) -> Iterato
     """
     settings.home.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=settings.home, delete=False) as handle:
-        handle.write(settings.to_yaml(reveal_secrets=True))
         config_path = Path(handle.name)
-    os.chmod(config_path, 0o600)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LINGODEX_")}
-    env[CONFIG_ENV_VAR] = str(config_path)
+    env = environment_with(settings, config_path)
     log_path = log_file or settings.home / "worker.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
@@ -49,6 +46,27 @@ def running_workers(settings: Settings, log_file: Path | None = None) -> Iterato
     finally:
         _stop(process)
         config_path.unlink(missing_ok=True)
+
+
+def environment_with(settings: Settings, config_path: Path) -> dict[str, str]:
+    """This environment minus LINGODEX_* variables, plus $LINGODEX_CONFIG naming ``settings`` written as YAML.
+
+    A child process then sees exactly these settings, overrides included.
+    """
+    config_path.write_text(settings.to_yaml(reveal_secrets=True))
+    os.chmod(config_path, 0o600)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LINGODEX_")}
+    env[CONFIG_ENV_VAR] = str(config_path)
+    return env
+
+
+def start_detached(argv: list[str], settings: Settings, config_path: Path, log_path: Path) -> int:
+    """Run ``python -m lingodex.cli <argv>`` in its own session, outliving this process; returns its pid."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen([sys.executable, "-m", "lingodex.cli", *argv], env=environment_with(settings, config_path),
+                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    return process.pid
 
 
 def _stop(process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:

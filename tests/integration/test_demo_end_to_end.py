@@ -61,3 +61,26 @@ def test_each_demo_query_ranks_an_expected_product_in_the_top_three(
     for query in demo.demo_queries():
         top3 = [hit.id for hit in demo.search(client, index, encoder, query, size=3).hits]
         assert set(top3) & set(query.expect), (query, top3)
+
+
+def test_an_async_ingest_returns_a_job_id_that_lingodex_job_follows_to_the_end(
+        client: OpenSearch, settings: Settings, tmp_path: Path) -> None:
+    from tests.catalogs import write_catalog
+
+    catalog = tmp_path / "catalog.jsonl"
+    write_catalog(catalog, 80)
+    index = f"test-async-{uuid.uuid4().hex[:6]}"
+    env = {**os.environ, "LINGODEX_HOME": str(tmp_path / "home"), "COLUMNS": "200", "HF_HUB_OFFLINE": "1",
+           "LINGODEX_ENCODER__CACHE_DIR": str(settings.encoder.cache_dir)}
+    started = subprocess.run([sys.executable, "-m", "lingodex.cli", "ingest", str(catalog), "--index", index, "--async"],
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert started.returncode == 0, started.stdout + started.stderr
+    job_id = started.stdout.split()[1]
+    try:
+        followed = subprocess.run([sys.executable, "-m", "lingodex.cli", "job", job_id, "--wait"],
+                                  env=env, capture_output=True, text=True, timeout=600)
+        assert followed.returncode == 0, followed.stdout + followed.stderr
+        assert f"job {job_id}: done; read 80 = indexed 80 + rejected 0" in followed.stdout
+        assert client.count(index=index)["count"] == 80
+    finally:
+        client.indices.delete(index=f"{index}*", ignore_unavailable=True, expand_wildcards="all")

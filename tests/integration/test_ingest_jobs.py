@@ -151,6 +151,14 @@ def test_a_ten_thousand_record_catalog_is_fully_indexed(ten_thousand: tuple[JobR
     assert client.count(index=alias)["count"] == len(records)
 
 
+@pytest.mark.parametrize("query", ["SKU-004242", "sku-004242", "004242"])
+def test_a_sku_finds_its_product_through_the_cross_language_exact_field(
+        ten_thousand: tuple[JobRecord, list[dict], str], client: OpenSearch, query: str) -> None:
+    _, _, alias = ten_thousand
+    hits = client.search(index=alias, body={"query": {"match": {"exact": query}}, "size": 3})["hits"]["hits"]
+    assert hits[0]["_id"] == "gen-004242"
+
+
 @pytest.mark.parametrize(("lang", "analyzer"), [("de", "german"), ("ja", "lingodex_japanese"), ("zh", "smartcn"),
                                                 ("ar", "arabic"), ("ru", "russian"), ("id", "indonesian")])
 def test_stored_titles_were_analysed_by_their_language_analyzer(ten_thousand: tuple[JobRecord, list[dict], str],

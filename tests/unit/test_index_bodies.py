@@ -93,3 +93,8 @@ def test_content_hash_changes_with_any_indexed_field_and_only_then() -> None:
     base = _record(id="a", lang="en", title="Kettle", price=10)
     assert base.content_hash() == _record(id="a", lang="en", title="Kettle", price=10).content_hash()
     assert base.content_hash() != _record(id="a", lang="en", title="Kettle", price=11).content_hash()
+
+
+def test_the_id_and_attribute_values_are_searchable_as_exact_tokens() -> None:
+    record = _record(id="sku-9", lang="en", title="Kettle", attributes={"gtin": "4006381333931", "model": "WK-2", "eco": True})
+    assert to_document(record, [0.0], language_fields("products"))["exact"] == ["sku-9", "4006381333931", "WK-2"]
