@@ -192,13 +192,15 @@ def _start_async(argv: list[str]) -> None:
     """The same command, minus --async, in a detached process that writes the job record as it goes."""
     import uuid
 
-    from lingodex.ingest_job import jobs_dir
+    from lingodex.ingest_job import JobRecord, jobs_dir, save_job
     from workers.launcher import start_detached
 
     new_id = uuid.uuid4().hex[:12]
     jobs = jobs_dir(state.settings)
     args = [arg for arg in _without_config(argv) if arg != "--async"] + ["--job-id", new_id]
     pid = start_detached(args, state.settings, jobs / f"{new_id}.settings.yaml", jobs / f"{new_id}.log")
+    # a first record at once, so `lingodex job` can follow it; the load itself rewrites it within seconds
+    save_job(state.settings, JobRecord(id=new_id, source=" ".join(args), pid=pid))
     console.print(f"job {new_id} started (pid {pid}); follow it with: lingodex job {new_id}")
 
 
