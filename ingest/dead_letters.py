@@ -18,6 +18,10 @@ from ingest.validate import Rejection
 
 
 def write_dead_letters(path: Path, source: str, job_id: str, rejections: Iterable[Rejection]) -> int:
+    """Append ``rejections``; a job without any leaves no file behind."""
+    rejections = list(rejections)
+    if not rejections:
+        return 0
     written = 0
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as handle:

@@ -9,10 +9,12 @@ record by record, never dropped.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -186,6 +188,8 @@ class IngestJob:
         for result, batch in finished:
             self._pending.remove((result, batch))
             self._tally(job, result, batch)
+            with suppress(OSError):  # read once; a nightly load must not pile results up (forget() covers the chain)
+                result.forget()
         if finished:
             self.on_progress(job)
             if time.monotonic() - self._saved_at > 1.0:  # `lingodex job <id>` follows a running load
@@ -251,8 +255,6 @@ def build_ingest_job(settings: Settings, *, field_mapping: Path | None = None,
 
 def rejection_summary(job: JobRecord, limit: int = 5) -> list[dict[str, Any]]:
     """The first few dead letters, for printing after a run."""
-    import json
-
     path = Path(job.dead_letters)
     if not path.is_file():
         return []

@@ -81,6 +81,11 @@ def test_bad_input_every_record_is_indexed_or_rejected(bad_input_job: tuple[JobR
     assert client.count(index=index)["count"] == job.counts.indexed
 
 
+def test_task_results_are_removed_once_the_job_has_read_them(bad_input_job: tuple[JobRecord, str],
+                                                             ingest_settings: Settings) -> None:
+    assert not list((ingest_settings.home / "broker" / "results").iterdir())
+
+
 def test_bad_input_rejections_name_the_record_and_reason(bad_input_job: tuple[JobRecord, str]) -> None:
     job, _ = bad_input_job
     found = {position: (entry["stage"], entry["reason"]) for position, entry in letters(job).items()}
