@@ -58,10 +58,12 @@ class FieldMapping(BaseModel):
         record: dict[str, Any] = {}
         used_roots = {path.split(".")[0] for path in self.fields.values()}
         for ours in SCHEMA_FIELDS:
-            value = _lookup(source, self.fields.get(ours, ours))
-            if value is not _MISSING:
-                record[ours] = value
-                used_roots.add(self.fields.get(ours, ours).split(".")[0])
+            for path in dict.fromkeys((self.fields.get(ours, ours), ours)):  # e.g. replayed letters use our names
+                value = _lookup(source, path)
+                if value is not _MISSING:
+                    record[ours] = value
+                    used_roots.add(path.split(".")[0])
+                    break
         for ours, value in self.defaults.items():
             record.setdefault(ours, value)
         self._unknown_fields(source, used_roots, record)

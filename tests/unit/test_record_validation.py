@@ -132,3 +132,8 @@ def test_a_reject_policy_mapping_refuses_unmapped_fields() -> None:
 def test_category_paths_are_split_on_the_breadcrumb_separator() -> None:
     assert check({"id": "a", "title": "Kettle", "category": "Home > Kitchen > Kettles"}).product.category == [
         "Home", "Kitchen", "Kettles"]
+
+
+def test_a_mapped_field_falls_back_to_our_own_name_as_in_replayed_index_letters() -> None:
+    mapping = FieldMapping(fields={"id": "sku", "title": "name"})
+    assert check({"id": "X1", "title": "Kettle", "lang": "en"}, validator(mapping)).product.id == "X1"
