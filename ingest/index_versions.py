@@ -33,7 +33,9 @@ class Target:
 
 
 def version_name(alias: str) -> str:
-    return f"{alias}-v{time.strftime('%Y%m%d%H%M%S', time.gmtime())}{int(time.time() * 1000) % 1000:03d}"
+    """``<alias>-v<UTC yyyymmddHHMMSS><ms>``: sorts by creation time."""
+    now = time.time()
+    return f"{alias}-v{time.strftime('%Y%m%d%H%M%S', time.gmtime(now))}{int(now * 1000) % 1000:03d}"
 
 
 def alias_indices(client: OpenSearch, alias: str) -> list[str]:
