@@ -12,6 +12,7 @@ from typing import Any
 from lingodex.settings import VectorSettings
 
 MAPPINGS_DIR = Path(__file__).parent / "mappings"
+PRODUCTS = "products"  # ingest/mappings/products.json, the mapping every load uses
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,12 @@ from opensearchpy import OpenSearch
 
 from encoder import Encoder
 from ingest.documents import field_for
-from ingest.mappings import language_fields
+from ingest.mappings import PRODUCTS, language_fields
 from ingest.readers import SourceRecord
 from lingodex.connection import installed_plugins
 from search_templates.hybrid import hybrid_request
 from search_templates.pipelines import HYBRID_MINMAX, put_pipeline
 
-MAPPING = "products"
 REQUIRED_PLUGINS = {"opensearch-knn", "opensearch-neural-search"}
 
 
@@ -78,7 +77,7 @@ def prepare_pipelines(client: OpenSearch) -> None:
 
 def search(client: OpenSearch, index: str, encoder: Encoder, query: DemoQuery, size: int = 5) -> QueryResult:
     vector = encoder.encode_queries([query.text])[0]
-    body = hybrid_request(query.text, vector, field_for(query.lang, language_fields(MAPPING)), size=size)
+    body = hybrid_request(query.text, vector, field_for(query.lang, language_fields(PRODUCTS)), size=size)
     response = client.search(index=index, body=body, params={"search_pipeline": HYBRID_MINMAX})
     return QueryResult(query=query, hits=[_hit(raw) for raw in response["hits"]["hits"]])
 

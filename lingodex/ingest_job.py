@@ -27,12 +27,10 @@ from pydantic import BaseModel, Field
 from ingest.dead_letters import write_dead_letters
 from ingest.documents import PreparedRecord
 from ingest.index_versions import Target, bulk_load_settings, encoder_of, resolve_target, swap_alias
-from ingest.mappings import EncoderIdentity, index_body
+from ingest.mappings import PRODUCTS, EncoderIdentity, index_body
 from ingest.readers import SourceRecord
 from ingest.validate import RecordValidator, Rejection
 from lingodex.settings import Settings
-
-MAPPING = "products"
 
 
 class JobCounts(BaseModel):
@@ -119,7 +117,7 @@ class IngestJob:
             dead_letters: Path | None = None, job_id: str | None = None) -> JobRecord:
         job = JobRecord(source=source, **({"id": job_id} if job_id else {}))
         job.dead_letters = str(dead_letters or jobs_dir(self.settings) / f"{job.id}.dead-letters.jsonl")
-        body = index_body(MAPPING, encoder=self.encoder, vectors=self.settings.ingest.vectors)
+        body = index_body(PRODUCTS, encoder=self.encoder, vectors=self.settings.ingest.vectors)
         target = resolve_target(self.client, index, body, self.encoder, new_version=new_version)
         job.index, job.alias, job.previous = target.index, target.alias, target.previous
         save_job(self.settings, job)

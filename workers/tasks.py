@@ -28,12 +28,11 @@ from ingest.batch import embed_records, index_embedded
 from ingest.documents import PreparedRecord
 from ingest.embedding_cache import stored_documents
 from ingest.indexer import ClusterUnavailable
-from ingest.mappings import language_fields
+from ingest.mappings import PRODUCTS, language_fields
 from lingodex.connection import opensearch_client
 from workers.app import app, current_settings
 
 log = get_task_logger(__name__)
-MAPPING = "products"
 RETRY_POLICY: dict[str, Any] = {
     "autoretry_for": (ClusterUnavailable,),
     "retry_backoff": 2,  # 2, 4, 8 ... seconds
@@ -61,7 +60,7 @@ def embed_batch(self, index: str, cache_indices: list[str], records: list[dict[s
     prepared = [PreparedRecord.model_validate(record) for record in records]
     client = opensearch_client(current_settings().opensearch)
     stored = stored_documents(client, [index, *cache_indices], [record.id for record in prepared])
-    embedded = embed_records(prepared, _encoder(), stored, index, language_fields(MAPPING))
+    embedded = embed_records(prepared, _encoder(), stored, index, language_fields(PRODUCTS))
     embedded["counts"]["retries"] = self.request.retries
     return embedded
 
