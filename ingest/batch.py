@@ -25,7 +25,7 @@ def embed_records(records: Sequence[PreparedRecord], encoder: Encoder, stored: d
     documents, unchanged, cache_hits, to_embed = [], 0, 0, []
     for record in records:
         previous = stored.get(record.id)
-        if previous and previous.index == target_index and previous.content_hash == record.content_hash():
+        if previous and previous.index == target_index and previous.content_hash == record.content_hash:
             unchanged += 1
             continue
         text = embedding_text(record)

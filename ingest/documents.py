@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import asdict
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel
@@ -33,8 +34,12 @@ class PreparedRecord(BaseModel):
     def id(self) -> str:
         return self.product.id
 
+    @cached_property
     def content_hash(self) -> str:
-        """Changes whenever anything indexed would change; equal hashes mean nothing to do."""
+        """Changes whenever anything indexed would change; equal hashes mean nothing to do.
+
+        Cached: the embed stage compares it with the stored hash and the document then carries it.
+        """
         canonical = json.dumps({"product": self.product.model_dump(mode="json"), "language": asdict(self.language)},
                                sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
@@ -78,7 +83,7 @@ def to_document(record: PreparedRecord, vector: list[float], analyzed: Iterable[
         "lang_confidence": language.confidence,
         "lang_source": language.source,
         "title": _by_language(product.title, language.code, analyzed),
-        "content_hash": record.content_hash(),
+        "content_hash": record.content_hash,
         "embed_hash": text_hash(embedding_text(record)),
         "embedding": vector,
         "record": record.model_dump(mode="json", exclude={"position"}),

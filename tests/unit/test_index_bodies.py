@@ -91,8 +91,8 @@ def test_the_brand_is_embedded_with_the_title_unless_the_title_names_it() -> Non
 
 def test_content_hash_changes_with_any_indexed_field_and_only_then() -> None:
     base = _record(id="a", lang="en", title="Kettle", price=10)
-    assert base.content_hash() == _record(id="a", lang="en", title="Kettle", price=10).content_hash()
-    assert base.content_hash() != _record(id="a", lang="en", title="Kettle", price=11).content_hash()
+    assert base.content_hash == _record(id="a", lang="en", title="Kettle", price=10).content_hash
+    assert base.content_hash != _record(id="a", lang="en", title="Kettle", price=11).content_hash
 
 
 def test_the_id_and_attribute_values_are_searchable_as_exact_tokens() -> None:
