@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +104,4 @@ def _id_of(fields: dict[str, Any]) -> str | None:
 
 def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
     """Parquet rows can hold dates or bytes; the dead-letter file is JSON."""
-    import json
-
     return json.loads(json.dumps(fields, ensure_ascii=False, default=str))

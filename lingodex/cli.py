@@ -248,10 +248,10 @@ def reindex(
     from lingodex.connection import opensearch_client
 
     alias = alias or state.settings.ingest.alias
-    current = alias_indices(opensearch_client(state.settings.opensearch), alias)
+    client = opensearch_client(state.settings.opensearch)
+    current = alias_indices(client, alias)
     if len(current) != 1:
         raise RuntimeError(f"{alias!r} must be an alias over exactly one index to reindex (it points at {current})")
-    client = opensearch_client(state.settings.opensearch)
     _run_ingest(stored_records(client, current[0]), f"reindex of {current[0]}", alias, new_version=True,
                 dead_letters=None, start_workers=start_workers)
 
