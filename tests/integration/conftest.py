@@ -16,6 +16,7 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 
 from lingodex.connection import opensearch_client
 from lingodex.settings import Settings, load_settings
+from tests.indices import drop_with_versions
 
 
 @pytest.fixture(scope="session")
@@ -46,4 +47,4 @@ def index_name(request: pytest.FixtureRequest, client: OpenSearch) -> Iterator[s
     slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:60]
     name = f"test-{slug}-{uuid.uuid4().hex[:6]}"
     yield name
-    client.indices.delete(index=f"{name}*", ignore_unavailable=True, expand_wildcards="all")
+    drop_with_versions(client, name)

@@ -15,6 +15,7 @@ from opensearchpy import OpenSearch
 from encoder import load_encoder
 from lingodex import demo
 from lingodex.settings import Settings
+from tests.indices import drop_with_versions
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def demo_run(client: OpenSearch, settings: Settings, tmp_path_factory: pytest.Te
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr + _worker_log(home)
     yield index, completed.stdout
-    client.indices.delete(index=f"{index}*", ignore_unavailable=True, expand_wildcards="all")
+    drop_with_versions(client, index)
 
 
 def _worker_log(home: Path) -> str:
@@ -83,4 +84,4 @@ def test_an_async_ingest_returns_a_job_id_that_lingodex_job_follows_to_the_end(
         assert f"job {job_id}: done; read 80 = indexed 80 + rejected 0" in followed.stdout
         assert client.count(index=index)["count"] == 80
     finally:
-        client.indices.delete(index=f"{index}*", ignore_unavailable=True, expand_wildcards="all")
+        drop_with_versions(client, index)

@@ -15,6 +15,7 @@ from ingest.readers import read_records
 from lingodex.ingest_job import JobRecord, build_ingest_job
 from lingodex.settings import Settings
 from tests.catalogs import VOCABULARY, write_catalog
+from tests.indices import drop_with_versions
 from workers.launcher import running_workers
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -68,9 +69,9 @@ def bad_input_job(ingest_settings: Settings, workers: None, client: OpenSearch,
     path = tmp_path_factory.mktemp("bad") / "catalog.jsonl"
     bad_input_catalog(path)
     index = "test-bad-input"
-    client.indices.delete(index=f"{index}*", ignore_unavailable=True, expand_wildcards="all")
+    drop_with_versions(client, index)
     yield load(ingest_settings, path, index), index
-    client.indices.delete(index=f"{index}*", ignore_unavailable=True, expand_wildcards="all")
+    drop_with_versions(client, index)
 
 
 def test_bad_input_every_record_is_indexed_or_rejected(bad_input_job: tuple[JobRecord, str], client: OpenSearch) -> None:
@@ -143,9 +144,9 @@ def ten_thousand(ingest_settings: Settings, workers: None, client: OpenSearch,
     records = write_catalog(path, 10_000)
     settings = ingest_settings.model_copy(update={"ingest": ingest_settings.ingest.model_copy(update={"batch_size": 250})})
     alias = "test-ten-thousand"
-    client.indices.delete(index=f"{alias}*", ignore_unavailable=True, expand_wildcards="all")
+    drop_with_versions(client, alias)
     yield load(settings, path, alias, new_version=True), records, alias
-    client.indices.delete(index=f"{alias}*", ignore_unavailable=True, expand_wildcards="all")
+    drop_with_versions(client, alias)
 
 
 def test_a_ten_thousand_record_catalog_is_fully_indexed(ten_thousand: tuple[JobRecord, list[dict], str],
