@@ -51,6 +51,7 @@ def _embedded_transport(root: Path) -> dict[str, Any]:
         folder.mkdir(parents=True, exist_ok=True)
     return {
         "broker_url": "filesystem://",
+        "broker_transport": "workers.embedded_transport:Transport",  # atomic message files
         "broker_transport_options": {
             "data_folder_in": str(queue),
             "data_folder_out": str(queue),
