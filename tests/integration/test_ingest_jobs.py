@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -208,6 +210,19 @@ def test_loading_the_same_catalog_again_changes_nothing_and_embeds_nothing(
     assert client.count(index=index_name)["count"] == 300
 
 
+def test_changing_one_title_re_embeds_exactly_that_product(
+        ingest_settings: Settings, workers: None, client: OpenSearch, index_name: str, tmp_path: Path) -> None:
+    path = tmp_path / "catalog.jsonl"
+    records = write_catalog(path, 200)
+    load(ingest_settings, path, index_name)
+    records[42]["title"] = "completely different title: folding bicycle"
+    path.write_text("".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records), encoding="utf-8")
+    changed = load(ingest_settings, path, index_name)
+    assert (changed.counts.embedded, changed.counts.unchanged, changed.counts.indexed) == (1, 199, 200)
+    stored = client.get(index=index_name, id=records[42]["id"])["_source"]
+    assert "folding bicycle" in json.dumps(stored, ensure_ascii=False)
+
+
 def test_a_new_version_reuses_vectors_and_swaps_the_alias_keeping_the_old_version(
         ingest_settings: Settings, workers: None, client: OpenSearch, index_name: str, tmp_path: Path) -> None:
     path = tmp_path / "catalog.jsonl"
@@ -219,6 +234,42 @@ def test_a_new_version_reuses_vectors_and_swaps_the_alias_keeping_the_old_versio
     assert (second.counts.cache_hits, second.counts.embedded) == (120, 0)
     settings = client.indices.get_settings(index=second.index, flat_settings=True)[second.index]["settings"]
     assert "index.refresh_interval" not in settings or settings["index.refresh_interval"] != "-1"
+
+
+def test_queries_on_the_alias_never_fail_while_a_reindex_swaps_it(
+        ingest_settings: Settings, workers: None, client: OpenSearch, index_name: str, tmp_path: Path) -> None:
+    from ingest.index_versions import stored_records
+
+    path = tmp_path / "catalog.jsonl"
+    write_catalog(path, 150)
+    first = load(ingest_settings, path, index_name)
+    served: list[tuple[str, str, int]] = []
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def query_until_stopped() -> None:
+        body = {"size": 1, "track_total_hits": True,
+                "query": {"match": {"exact": {"query": "SKU-000007", "operator": "and"}}}}
+        while not stop.wait(0.02):
+            try:
+                response = client.search(index=index_name, body=body)
+                hits = response["hits"]
+                served.append((hits["hits"][0]["_index"], hits["hits"][0]["_id"], hits["total"]["value"]))
+            except Exception as error:  # noqa: BLE001 - every failure is what this test counts
+                failures.append(error)
+
+    searcher = threading.Thread(target=query_until_stopped)
+    searcher.start()
+    try:
+        rebuilt = build_ingest_job(ingest_settings).run(stored_records(client, first.index), "reindex", index_name,
+                                                        new_version=True)
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        searcher.join()
+    assert failures == []
+    assert {index for index, _, _ in served} == {first.index, rebuilt.index}, "queries ran before and after the swap"
+    assert {(product, total) for _, product, total in served} == {("gen-000007", 1)}, "each found the SKU's product"
 
 
 def test_loading_into_an_index_built_by_another_model_is_refused(
