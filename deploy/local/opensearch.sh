@@ -5,6 +5,7 @@
 #   opensearch.sh up [--nodes N]        start 1 node (port 9200) or an N-node cluster (9201..)
 #   opensearch.sh down [--nodes N]      stop it
 #   opensearch.sh status [--nodes N]    print health and node list
+#   opensearch.sh ml-natives [--nodes N] let ml-commons deploy local models offline (see below)
 #
 # Why not the official tarball? These machines reach Maven Central but not
 # artifacts.opensearch.org. With internet, set OPENSEARCH_SOURCE=tarball and
@@ -294,6 +295,46 @@ cmd_status() {
     || { log "$(cluster_name) is not answering at $url"; return 1; }
 }
 
+# ---------------------------------------------------------------- ml-commons natives
+# ml-commons runs local models (ONNX included) through DJL, whose ONNX engine
+# borrows libtorch for array operations and downloads it from publish.djl.ai on
+# first use: offline, `_deploy` fails ("Failed to save pytorch index file").
+# DJL looks in its cache first, so put its own natives from Maven Central there.
+# lingodex itself never needs this; bench/ingest.py's comparison with
+# OpenSearch-side embedding does.
+#
+# Two substitutions, both forced by what Maven Central carries:
+# - ml-commons sets PYTORCH_PRECXX11=true, so DJL looks in "<v>-cpu-precxx11-*",
+#   but DJL published no pre-cxx11 libtorch for 2.5.x; the cxx11 build goes in
+#   that folder together with the cxx11 JNI, so the two agree on the ABI;
+# - the JNI for DJL 0.31.1 is not on Maven; DJL_JNI_VERSION (versions.env) is
+#   the nearest published one for the same libtorch.
+cmd_ml_natives() {
+  local engine torch djl natives cache i
+  engine="$(ls "$OS_HOME"/plugins/opensearch-ml/pytorch-engine-*.jar 2>/dev/null)" \
+    || die "ml-commons is not installed in $OS_HOME; run \`opensearch.sh fetch\` first"
+  torch="$(unzip -p "$engine" pytorch-engine.properties | sed -n 's/^pytorch_version=//p')"
+  djl="$(unzip -p "$engine" pytorch-engine.properties | sed -n 's/^djl_version=//p')"
+  natives="$DOWNLOADS/djl-natives/$torch"
+  if [[ ! -f "$natives/libtorch.so" ]]; then
+    log "fetching libtorch $torch and the DJL JNI $DJL_JNI_VERSION from Maven Central"
+    rm -rf "$natives.tmp" && mkdir -p "$natives.tmp"
+    mvn_copy "ai.djl.pytorch:pytorch-native-cpu:$torch:jar:linux-x86_64" "$natives.tmp"
+    mvn_copy "ai.djl.pytorch:pytorch-jni:$DJL_JNI_VERSION" "$natives.tmp"
+    (cd "$natives.tmp" && unzip -qj pytorch-native-cpu-*.jar 'pytorch/cpu/linux-x86_64/*' \
+      && unzip -qj pytorch-jni-*.jar jnilib/linux-x86_64/cpu/libdjl_torch.so && rm ./*.jar)
+    mv "$natives.tmp" "$natives"
+  fi
+  for ((i = 1; i <= NODES; i++)); do
+    cache="$(node_dir "$i")/data/ml_cache/pytorch/$torch-cpu-precxx11-linux-x86_64"
+    mkdir -p "$cache"
+    cp "$natives"/lib*.so* "$cache/"
+    mv "$cache/libdjl_torch.so" "$cache/$djl-libdjl_torch.so"
+    (( EUID == 0 )) && chown -R "$RUN_AS_USER:" "$(node_dir "$i")/data/ml_cache"
+    log "node-$i: libtorch $torch for DJL $djl in $cache"
+  done
+}
+
 main() {
   local cmd="${1:-}"; shift || true
   NODES=1
@@ -309,7 +350,8 @@ main() {
     up) cmd_up ;;
     down) cmd_down ;;
     status) cmd_status ;;
-    *) sed -n '2,8p' "${BASH_SOURCE[0]}"; exit 2 ;;
+    ml-natives) cmd_ml_natives ;;
+    *) sed -n '2,9p' "${BASH_SOURCE[0]}"; exit 2 ;;
   esac
 }
 
