@@ -15,7 +15,7 @@ from rich.table import Table
 from lingodex.settings import CONFIG_ENV_VAR, Settings, load_settings
 
 app = typer.Typer(help="Multilingual product search indexing for OpenSearch.", no_args_is_help=True)
-pipelines_app = typer.Typer(help="Search pipelines (search_templates/pipelines/*.json).", no_args_is_help=True)
+pipelines_app = typer.Typer(help="Search pipelines (search_templates/pipelines/*.json + search_params.yaml).", no_args_is_help=True)
 config_app = typer.Typer(help="Inspect settings.", no_args_is_help=True)
 model_app = typer.Typer(help="Encoder models: profiles, offline materialisation, ONNX export.", no_args_is_help=True)
 app.add_typer(pipelines_app, name="pipelines")
@@ -108,12 +108,14 @@ def status() -> None:
 
 @pipelines_app.command("push")
 def pipelines_push() -> None:
-    """Create or update every search pipeline shipped with lingodex."""
+    """Create the fusion pipeline each language's search parameters need (search.params_file); print their names."""
     from lingodex.connection import opensearch_client
-    from search_templates.pipelines import push_all
+    from search_templates.pipelines import push_for_languages
+    from search_templates.search_params import load_search_params
 
-    for name in push_all(opensearch_client(state.settings.opensearch)):
-        console.print(f"pipeline {name}: up to date")
+    params = load_search_params(state.settings.search.params_file)
+    for lang, name in push_for_languages(opensearch_client(state.settings.opensearch), params).items():
+        console.print(f"{lang}: {name}")
 
 
 @app.command()
@@ -143,24 +145,47 @@ def demo(
     size: Annotated[int, typer.Option(help="Hits shown per query.")] = 5,
 ) -> None:
     """End to end: index a small multilingual catalog through Celery workers, then run hybrid queries."""
-    from encoder import load_encoder
     from ingest.index_versions import drop_version
     from lingodex import demo as demo_job
     from lingodex.connection import opensearch_client
+    from lingodex.searching import build_searcher
 
     settings = state.settings
     client = opensearch_client(settings.opensearch)
     demo_job.check_cluster(client)
-    demo_job.prepare_pipelines(client)
     catalog = demo_job.demo_records()
     job = _run_ingest(catalog, "demo_catalog.jsonl", index, new_version=True, dead_letters=None, start_workers=None)
     if job.previous:
         drop_version(client, job.previous)
     if job.counts.rejected:
         raise typer.Exit(1)
-    encoder = load_encoder(settings.encoder)
+    searcher = build_searcher(settings, client)
     for query in demo_job.demo_queries():
-        _print_hits(demo_job.search(client, index, encoder, query, size=size))
+        _print_hits(f"[{query.lang}] {query.text}", searcher.search(index, query.text, lang=query.lang, size=size))
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help="The query, in any language.")],
+    index: Annotated[str | None, typer.Option(help="Alias (or index) to search; default ingest.alias.")] = None,
+    lang: Annotated[str | None, typer.Option(help="Query language (ISO 639-1); default: detected.")] = None,
+    filters: Annotated[list[str] | None, typer.Option("--filter", help="brand=…, category=…, availability=…, "
+                                                      "lang=…, currency=…, price=10..100; repeatable.")] = None,
+    k: Annotated[int, typer.Option("--k", help="Hits to return.")] = 10,
+    offset: Annotated[int, typer.Option("--from", help="Skip this many fused hits (pagination).")] = 0,
+    explain: Annotated[bool, typer.Option(help="Show each hit's lexical and dense sub-scores.")] = False,
+) -> None:
+    """Hybrid search: BM25 in the query's language + k-NN, fused with that language's parameters."""
+    from lingodex.searching import build_searcher
+    from search_templates.filters import parse_filters
+
+    result = build_searcher(state.settings).search(index or state.settings.ingest.alias, text, lang=lang,
+                                                   filters=parse_filters(filters or []), size=k, offset=offset,
+                                                   explain=explain)
+    language = result.language
+    console.print(f"language {language.code} ({language.source}, {language.confidence:.2f}); fusion {result.fusion}"
+                  + (f" via pipeline {result.pipeline}" if result.pipeline else " over _msearch"))
+    _print_hits(text, result, offset=offset, explain=explain)
 
 
 @app.command()
@@ -326,12 +351,17 @@ def _print_job(job) -> None:  # noqa: ANN001 - lingodex.ingest_job.JobRecord, im
             console.print(f"    position {letter['position']} ({letter['stage']}): {letter['reason']}", markup=False)
 
 
-def _print_hits(result) -> None:  # noqa: ANN001 - demo.QueryResult, imported lazily
-    table = Table(title=escape(f"[{result.query.lang}] {result.query.text}"), title_justify="left")
-    for column in ("rank", "id", "lang", "title", "score"):
+def _print_hits(title: str, result, *, offset: int = 0, explain: bool = False) -> None:  # noqa: ANN001 - SearchResult
+    table = Table(title=escape(title), title_justify="left")
+    columns = ["rank", "id", "lang", "title", "score"] + (["lexical (raw → norm)", "dense (raw → norm)"] if explain else [])
+    for column in columns:
         table.add_column(column)
-    for rank, hit in enumerate(result.hits, start=1):
-        table.add_row(str(rank), hit.id, hit.lang, hit.title, f"{hit.score:.4f}")
+    for rank, hit in enumerate(result.hits, start=offset + 1):
+        row = [str(rank), hit.id, hit.source.get("lang", ""), escape(hit.title), f"{hit.score:.4f}"]
+        if explain:
+            row += [f"{hit.sub_scores[name][0]:.4f} → {hit.sub_scores[name][1]:.4f}" if name in hit.sub_scores else "—"
+                    for name in ("lexical", "dense")]
+        table.add_row(*row)
     console.print(table)
 
 

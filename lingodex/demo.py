@@ -3,7 +3,7 @@
 The catalog goes through the same ingest job as `lingodex ingest` (a new
 version behind the demo alias, real Celery worker processes, embedded broker
 unless Redis is configured); then one hybrid query per language runs through
-the neural-search normalization pipeline.
+the same search path as `lingodex search`.
 """
 
 from __future__ import annotations
@@ -16,13 +16,8 @@ from typing import Any
 import yaml
 from opensearchpy import OpenSearch
 
-from encoder import Encoder
-from ingest.documents import field_for
-from ingest.mappings import PRODUCTS, language_fields
 from ingest.readers import SourceRecord
 from lingodex.connection import installed_plugins
-from search_templates.hybrid import hybrid_request
-from search_templates.pipelines import HYBRID_MINMAX, put_pipeline
 
 REQUIRED_PLUGINS = {"opensearch-knn", "opensearch-neural-search"}
 
@@ -32,20 +27,6 @@ class DemoQuery:
     lang: str
     text: str
     expect: list[str]
-
-
-@dataclass(frozen=True)
-class Hit:
-    id: str
-    lang: str
-    title: str
-    score: float
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    query: DemoQuery
-    hits: list[Hit]
 
 
 def demo_catalog() -> list[dict[str, Any]]:
@@ -69,20 +50,3 @@ def check_cluster(client: OpenSearch) -> None:
             f"the cluster lacks plugin(s) {sorted(missing)}; the demo needs k-NN and neural-search "
             "(`make opensearch-up` provides a local node that has them)"
         )
-
-
-def prepare_pipelines(client: OpenSearch) -> None:
-    put_pipeline(client, HYBRID_MINMAX)
-
-
-def search(client: OpenSearch, index: str, encoder: Encoder, query: DemoQuery, size: int = 5) -> QueryResult:
-    vector = encoder.encode_queries([query.text])[0]
-    body = hybrid_request(query.text, vector, field_for(query.lang, language_fields(PRODUCTS)), size=size)
-    response = client.search(index=index, body=body, params={"search_pipeline": HYBRID_MINMAX})
-    return QueryResult(query=query, hits=[_hit(raw) for raw in response["hits"]["hits"]])
-
-
-def _hit(raw: dict[str, Any]) -> Hit:
-    source = raw["_source"]
-    title = next(iter(source["title"].values()))
-    return Hit(id=source["id"], lang=source["lang"], title=title, score=float(raw["_score"]))

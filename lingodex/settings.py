@@ -111,6 +111,16 @@ class IngestSettings(BaseModel):
     vectors: VectorSettings = VectorSettings()
 
 
+class SearchSettings(BaseModel):
+    """How queries run."""
+
+    params_file: Path | None = Field(None, description="per-language search parameters (default: the shipped "
+                                     "search_templates/search_params.yaml)")
+    fusion: Literal["auto", "server", "client"] = Field(
+        "auto", description="server: neural-search pipelines; client: _msearch + fusion here; auto: server when "
+        "the cluster has neural-search")
+
+
 class WorkerSettings(BaseModel):
     concurrency: int = Field(1, ge=1, description="worker processes per `lingodex worker`")
     metrics_port: int | None = Field(None, ge=1, le=65535, description="serve Prometheus /metrics on this port")
@@ -128,6 +138,7 @@ class Settings(BaseSettings):
     encoder: EncoderSettings = EncoderSettings()
     worker: WorkerSettings = WorkerSettings()
     ingest: IngestSettings = IngestSettings()
+    search: SearchSettings = SearchSettings()
 
     @field_validator("home")
     @classmethod

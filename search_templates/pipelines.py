@@ -1,12 +1,15 @@
-"""Search pipelines live as JSON files in search_templates/pipelines/; this pushes them."""
+"""Search pipelines: the JSON files in search_templates/pipelines/, filled with a language's fusion parameters."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from opensearchpy import OpenSearch
+
+from search_templates.search_params import LanguageParams, SearchParams
 
 PIPELINES_DIR = Path(__file__).parent / "pipelines"
 HYBRID_MINMAX = "lingodex-hybrid-minmax"
@@ -26,8 +29,37 @@ def put_pipeline(client: OpenSearch, name: str, body: dict[str, Any] | None = No
     client.transport.perform_request("PUT", f"/_search/pipeline/{name}", body=body or pipeline_body(name))
 
 
-def push_all(client: OpenSearch) -> list[str]:
-    names = available_pipelines()
-    for name in names:
-        put_pipeline(client, name)
-    return names
+def push_for_languages(client: OpenSearch, params: SearchParams) -> dict[str, str]:
+    """Create the pipeline every language's parameters need; returns language ("default" too) -> pipeline name."""
+    known: set[str] = set()
+    return {lang: ensure_pipeline(client, params.for_language(lang) if lang != "default" else params.default, known)
+            for lang in ["default", *params.languages]}
+
+
+def fusion_pipeline(params: LanguageParams) -> tuple[str, dict[str, Any]]:
+    """The search pipeline for these parameters: the shipped body with technique, weights or rank constant set.
+
+    Its name carries a hash of the body, so a tuned language gets a new
+    pipeline instead of changing one that running queries use.
+    """
+    if params.fusion == "rrf":
+        body = pipeline_body(HYBRID_RRF)
+        body["phase_results_processors"][0]["score-ranker-processor"]["combination"]["rank_constant"] = params.rank_constant
+    else:
+        body = pipeline_body(HYBRID_MINMAX)
+        processor = body["phase_results_processors"][0]["normalization-processor"]
+        processor["normalization"]["technique"] = params.normalization
+        processor["combination"]["technique"] = params.combination
+        processor["combination"]["parameters"]["weights"] = params.weights
+        body["description"] = f"lingodex hybrid fusion: {params.normalization} normalisation, weighted {params.combination}; weights = [lexical, dense]"
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:10]
+    return f"lingodex-{params.fusion}-{digest}", body
+
+
+def ensure_pipeline(client: OpenSearch, params: LanguageParams, known: set[str]) -> str:
+    """Create the pipeline for ``params`` once per process (a PUT of the same body is harmless but not free)."""
+    name, body = fusion_pipeline(params)
+    if name not in known:
+        put_pipeline(client, name, body)
+        known.add(name)
+    return name

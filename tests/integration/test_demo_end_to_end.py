@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from opensearchpy import OpenSearch
 
-from encoder import load_encoder
 from lingodex import demo
+from lingodex.searching import build_searcher
 from lingodex.settings import Settings
 from tests.indices import drop_with_versions
 
@@ -58,9 +58,9 @@ def test_each_demo_query_ranks_an_expected_product_in_the_top_three(
     client: OpenSearch, settings: Settings, demo_run: tuple[str, str]
 ) -> None:
     index, _ = demo_run
-    encoder = load_encoder(settings.encoder)
+    searcher = build_searcher(settings, client)
     for query in demo.demo_queries():
-        top3 = [hit.id for hit in demo.search(client, index, encoder, query, size=3).hits]
+        top3 = [hit.id for hit in searcher.search(index, query.text, lang=query.lang, size=3).hits]
         assert set(top3) & set(query.expect), (query, top3)
 
 

@@ -13,8 +13,9 @@ from ingest.indexer import bulk_index, recreate_index
 from ingest.language import LanguageGuess
 from ingest.mappings import EncoderIdentity, index_body, language_fields
 from ingest.schema import CatalogProduct
-from search_templates.hybrid import hybrid_request
 from search_templates.pipelines import HYBRID_MINMAX, HYBRID_RRF, pipeline_body, put_pipeline
+from search_templates.query_builder import SearchQuery, hybrid_body
+from search_templates.search_params import LanguageParams
 
 # Two-dimensional "embeddings" make the dense ranking obvious: query [1, 0].
 CATALOG = {
@@ -63,7 +64,7 @@ def minmax_pipeline(weights: list[float]) -> dict:
 
 
 def search(client: OpenSearch, index: str, pipeline_name: str, text: str) -> list[tuple[str, float]]:
-    body = hybrid_request(text, QUERY_VECTOR, "en", size=10, window=10)
+    body = hybrid_body(SearchQuery(text, "en", QUERY_VECTOR), LanguageParams(window=10, k=10), language_fields("products"))
     hits = client.search(index=index, body=body, params={"search_pipeline": pipeline_name})["hits"]["hits"]
     return [(hit["_id"], hit["_score"]) for hit in hits]
 

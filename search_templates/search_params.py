@@ -1,0 +1,74 @@
+"""Per-language search parameters: one YAML file that tuning writes and people edit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DEFAULT_PARAMS_FILE = Path(__file__).parent / "search_params.yaml"
+
+
+class Boosts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: float = Field(3.0, ge=0)
+    description: float = Field(1.0, ge=0)
+    exact: float = Field(2.0, ge=0)
+    brand: float = Field(1.5, ge=0)
+    other_languages: float = Field(0.5, ge=0)
+
+
+class LanguageParams(BaseModel):
+    """What one language's queries run with; every field has a working default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lexical_weight: float = Field(0.3, ge=0, le=1)
+    dense_weight: float = Field(0.7, ge=0, le=1)
+    normalization: Literal["min_max", "l2", "z_score"] = "min_max"
+    combination: Literal["arithmetic_mean", "geometric_mean", "harmonic_mean"] = "arithmetic_mean"
+    fusion: Literal["normalization", "rrf"] = "normalization"
+    rank_constant: int = Field(60, ge=1)
+    window: int = Field(100, ge=1, le=10_000)
+    k: int = Field(100, ge=1, le=10_000)
+    boosts: Boosts = Boosts()
+
+    @model_validator(mode="after")
+    def _weights_and_depth(self) -> LanguageParams:
+        if abs(self.lexical_weight + self.dense_weight - 1.0) > 1e-6:
+            raise ValueError(f"lexical_weight + dense_weight must be 1 (got {self.lexical_weight} + {self.dense_weight})")
+        if self.k < self.window:
+            raise ValueError(f"k ({self.k}) must be at least the fusion window ({self.window})")
+        return self
+
+    @property
+    def weights(self) -> list[float]:
+        """In the order of the hybrid query's sub-queries: [lexical, dense]."""
+        return [self.lexical_weight, self.dense_weight]
+
+
+class SearchParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    default: LanguageParams = LanguageParams()
+    languages: dict[str, dict[str, Any]] = {}
+
+    @model_validator(mode="after")
+    def _overrides_are_valid(self) -> SearchParams:
+        for lang in self.languages:
+            self.for_language(lang)  # raises with the offending value
+        return self
+
+    def for_language(self, lang: str) -> LanguageParams:
+        override = self.languages.get(lang, {})
+        merged = {**self.default.model_dump(), **override}
+        merged["boosts"] = {**self.default.boosts.model_dump(), **override.get("boosts", {})}
+        return LanguageParams.model_validate(merged)
+
+
+def load_search_params(path: Path | None = None) -> SearchParams:
+    return SearchParams.model_validate(yaml.safe_load((path or DEFAULT_PARAMS_FILE).read_text(encoding="utf-8")) or {})
+

@@ -1,0 +1,119 @@
+"""Run a hybrid query: fused by a neural-search pipeline on the cluster, or here over `_msearch` without it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from opensearchpy import OpenSearch
+
+from encoder import Encoder
+from ingest.language import LanguageDetector, LanguageGuess
+from search_templates import fusion
+from search_templates.filters import Filters
+from search_templates.pipelines import ensure_pipeline, fusion_pipeline
+from search_templates.query_builder import SearchQuery, hybrid_body, sub_query_bodies
+from search_templates.search_params import LanguageParams, SearchParams
+
+FusionMode = Literal["auto", "server", "client"]
+NEURAL_SEARCH = "opensearch-neural-search"
+SUB_QUERIES = ("lexical", "dense")
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    score: float
+    source: dict[str, Any]
+    # with explain: per sub-query (raw score, normalised score); absent when that sub-query missed it
+    sub_scores: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        titles = self.source.get("title", {})
+        return titles.get(self.source.get("lang", ""), next(iter(titles.values()), ""))
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[Hit]
+    language: LanguageGuess
+    fusion: Literal["server", "client"]
+    pipeline: str | None
+    params: LanguageParams
+
+
+class HybridSearcher:
+    """Language detection, query embedding (same encoder as ingest, query prefix) and fusion, for one index."""
+
+    def __init__(self, client: OpenSearch, encoder: Encoder, params: SearchParams, detector: LanguageDetector,
+                 analyzed: list[str], fusion_mode: FusionMode = "auto") -> None:
+        self.client, self.encoder, self.params, self.detector, self.analyzed = client, encoder, params, detector, analyzed
+        self.fusion_mode = fusion_mode
+        self._pipelines: set[str] = set()
+
+    def search(self, index: str, text: str, *, lang: str | None = None, filters: Filters | None = None,
+               size: int = 10, offset: int = 0, explain: bool = False) -> SearchResult:
+        language = LanguageGuess(lang, 1.0, "declared") if lang else self.detector.detect(text)
+        params = self.params.for_language(language.code)
+        vector = self.encoder.encode_queries([text])[0]
+        query = SearchQuery(text, language.code, vector, filters or Filters(), size, offset)
+        mode = self._mode()
+        hits = self.fused_on_cluster(index, query, params) if mode == "server" else self.fused_here(index, query, params)
+        if explain:
+            hits = self._with_sub_scores(index, query, params, hits)
+        return SearchResult(hits, language, mode, fusion_pipeline(params)[0] if mode == "server" else None, params)
+
+    def _mode(self) -> Literal["server", "client"]:
+        if self.fusion_mode != "auto":
+            return self.fusion_mode
+        plugins = {row["component"] for row in self.client.cat.plugins(format="json")}
+        self.fusion_mode = "server" if NEURAL_SEARCH in plugins else "client"
+        return self.fusion_mode
+
+    def fused_on_cluster(self, index: str, query: SearchQuery, params: LanguageParams) -> list[Hit]:
+        """One `hybrid` query through the neural-search pipeline for these parameters."""
+        pipeline = ensure_pipeline(self.client, params, self._pipelines)
+        response = self.client.search(index=index, body=hybrid_body(query, params, self.analyzed),
+                                      params={"search_pipeline": pipeline})
+        return [Hit(raw["_id"], float(raw["_score"]), raw["_source"]) for raw in response["hits"]["hits"]]
+
+    def fused_here(self, index: str, query: SearchQuery, params: LanguageParams) -> list[Hit]:
+        """Both sub-queries in one `_msearch`, fused by the same arithmetic in this process."""
+        ranked, sources = self.sub_query_hits(index, query, params)
+        fused = fuse(ranked, params)
+        page = fusion.ordered(fused)[query.offset:query.offset + query.size]
+        return [Hit(doc, score, sources[doc]) for doc, score in page]
+
+    def sub_query_hits(self, index: str, query: SearchQuery,
+                       params: LanguageParams) -> tuple[list[fusion.Ranked], dict[str, dict[str, Any]]]:
+        """Each sub-query's window of hits, from one `_msearch`."""
+        lines: list[dict[str, Any]] = []
+        for body in sub_query_bodies(query, params, self.analyzed):
+            lines += [{"index": index}, body]
+        responses = self.client.msearch(body=lines)["responses"]
+        ranked, sources = [], {}
+        for name, response in zip(SUB_QUERIES, responses, strict=True):
+            if "error" in response:
+                raise RuntimeError(f"the {name} sub-query failed: {response['error']}")
+            hits = response["hits"]["hits"]
+            ranked.append(fusion.Ranked([(hit["_id"], float(hit["_score"])) for hit in hits]))
+            sources.update({hit["_id"]: hit["_source"] for hit in hits})
+        return ranked, sources
+
+    def _with_sub_scores(self, index: str, query: SearchQuery, params: LanguageParams, hits: list[Hit]) -> list[Hit]:
+        ranked, _ = self.sub_query_hits(index, query, params)
+        normalized = [fusion.normalize(sub_query, params.normalization) for sub_query in ranked]
+        raw = [dict(sub_query.hits) for sub_query in ranked]
+        return [Hit(hit.id, hit.score, hit.source,
+                    {name: (raw[i][hit.id], normalized[i][hit.id]) for i, name in enumerate(SUB_QUERIES)
+                     if hit.id in raw[i]})
+                for hit in hits]
+
+
+def fuse(ranked: list[fusion.Ranked], params: LanguageParams) -> dict[str, float]:
+    """Client-side fusion with the same parameters the server-side pipeline would get."""
+    if params.fusion == "rrf":
+        return fusion.reciprocal_rank(ranked, params.rank_constant)
+    normalized = [fusion.normalize(sub_query, params.normalization) for sub_query in ranked]
+    return fusion.combine(normalized, params.weights, params.combination)

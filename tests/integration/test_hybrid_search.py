@@ -1,0 +1,115 @@
+"""The search path on the real node: server-side (neural-search) and client-side fusion agree; filters and pages hold.
+
+Vectors here are made by hand (eight dimensions, seeded), so that rankings
+depend only on the fusion under test; the encoder's part is tested end to end
+by the demo and fixture tests.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from opensearchpy import OpenSearch
+
+from ingest.documents import PreparedRecord, to_document
+from ingest.indexer import bulk_index, recreate_index
+from ingest.language import LanguageDetector, LanguageGuess
+from ingest.mappings import EncoderIdentity, index_body, language_fields
+from ingest.schema import CatalogProduct
+from search_templates.filters import Filters, parse_filters
+from search_templates.query_builder import SearchQuery
+from search_templates.search_params import LanguageParams, SearchParams
+from search_templates.searcher import HybridSearcher, Hit
+from tests.catalogs import BRANDS, product
+
+DIMENSION = 8
+ANALYZED = language_fields("products")
+FUSIONS = [
+    LanguageParams(normalization="min_max", combination="arithmetic_mean"),
+    LanguageParams(normalization="min_max", combination="geometric_mean", lexical_weight=0.5, dense_weight=0.5),
+    LanguageParams(normalization="min_max", combination="harmonic_mean", lexical_weight=0.6, dense_weight=0.4),
+    LanguageParams(normalization="l2", combination="arithmetic_mean"),
+    LanguageParams(fusion="rrf", rank_constant=60),
+]
+
+
+def unit_vector(rng: random.Random) -> list[float]:
+    values = [rng.gauss(0, 1) for _ in range(DIMENSION)]
+    norm = sum(v * v for v in values) ** 0.5
+    return [v / norm for v in values]
+
+
+@pytest.fixture(scope="module")
+def catalog(client: OpenSearch) -> str:
+    index = "test-hybrid-search"
+    recreate_index(client, index, index_body("products", encoder=EncoderIdentity("test-8d", "none", DIMENSION)))
+    rng = random.Random(11)
+    documents = []
+    for i in range(300):
+        fields = product(i, rng)
+        language = LanguageGuess(fields.pop("lang", "en"), 1.0, "declared")
+        record = PreparedRecord(position=i + 1, product=CatalogProduct(**fields), language=language)
+        documents.append(to_document(record, unit_vector(rng), ANALYZED))
+    assert not bulk_index(client, index, documents, refresh=True).rejected
+    yield index
+    client.indices.delete(index=index)
+
+
+@pytest.fixture(scope="module")
+def searcher(client: OpenSearch) -> HybridSearcher:
+    """No encoder: these tests hand the searcher ready vectors through SearchQuery."""
+    return HybridSearcher(client, encoder=None, params=SearchParams(), detector=LanguageDetector(["en"], 0.3),
+                          analyzed=ANALYZED)
+
+
+def query(text: str = "wireless headphones", lang: str = "en", filters: Filters | None = None, size: int = 20,
+          offset: int = 0) -> SearchQuery:
+    return SearchQuery(text, lang, unit_vector(random.Random(text)), filters or Filters(), size, offset)
+
+
+def assert_same_ranking(server: list[Hit], client_side: list[Hit]) -> None:
+    """Same scores rank for rank; ids equal wherever the score is not tied with a neighbour."""
+    assert len(server) == len(client_side) > 0
+    for rank, (ours, theirs) in enumerate(zip(client_side, server, strict=True)):
+        assert ours.score == pytest.approx(theirs.score, rel=1e-4, abs=1e-6), f"rank {rank + 1}"
+    tied = {round(hit.score, 5) for hit in server if [round(h.score, 5) for h in server].count(round(hit.score, 5)) > 1}
+    assert [hit.id for hit in server if round(hit.score, 5) not in tied] == \
+        [hit.id for hit in client_side if round(hit.score, 5) not in tied]
+
+
+@pytest.mark.parametrize("params", FUSIONS, ids=lambda p: p.fusion if p.fusion == "rrf" else f"{p.normalization}-{p.combination}")
+def test_client_side_fusion_ranks_like_the_neural_search_pipeline(
+        searcher: HybridSearcher, catalog: str, params: LanguageParams) -> None:
+    for text, lang in [("wireless headphones", "en"), ("auriculares inalámbricos", "es"), ("ワイヤレス", "ja")]:
+        q = query(text, lang)
+        assert_same_ranking(searcher.fused_on_cluster(catalog, q, params), searcher.fused_here(catalog, q, params))
+
+
+def test_filters_hold_in_both_sub_queries_and_in_the_fused_hits(
+        client: OpenSearch, searcher: HybridSearcher, catalog: str) -> None:
+    params = LanguageParams(window=30, k=30)
+    q = query(filters=parse_filters([f"brand={BRANDS[0]}", "price=..250"]))
+    matching = client.count(index=catalog, body={"query": {"bool": {"filter": q.filters.clauses()}}})["count"]
+    ranked, sources = searcher.sub_query_hits(catalog, q, params)
+    lexical, dense = ranked
+    assert 0 < matching < 300 and lexical.hits
+    assert len(dense.hits) == min(30, matching), "filtering inside k-NN finds every matching product, not a post-filtered few"
+    fused = searcher.fused_on_cluster(catalog, q, params) + searcher.fused_here(catalog, q, params)
+    for source in [*sources.values(), *(hit.source for hit in fused)]:
+        assert source["brand"] == BRANDS[0] and source["price"] <= 250
+
+
+def test_a_filter_that_matches_nothing_returns_no_hits(searcher: HybridSearcher, catalog: str) -> None:
+    q = query(filters=parse_filters(["brand=NoSuchBrand"]))
+    assert searcher.fused_on_cluster(catalog, q, LanguageParams()) == []
+    assert searcher.fused_here(catalog, q, LanguageParams()) == []
+
+
+@pytest.mark.parametrize("where", ["cluster", "here"])
+def test_pages_concatenate_to_the_unpaged_ranking(searcher: HybridSearcher, catalog: str, where: str) -> None:
+    params = LanguageParams(window=50, k=50)
+    run = searcher.fused_on_cluster if where == "cluster" else searcher.fused_here
+    whole = [hit.id for hit in run(catalog, query(size=30), params)]
+    pages = [hit.id for offset in (0, 10, 20) for hit in run(catalog, query(size=10, offset=offset), params)]
+    assert pages == whole
