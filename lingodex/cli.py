@@ -19,6 +19,8 @@ pipelines_app = typer.Typer(help="Search pipelines (search_templates/pipelines/*
 config_app = typer.Typer(help="Inspect settings.", no_args_is_help=True)
 model_app = typer.Typer(help="Encoder models: profiles, offline materialisation, ONNX export.", no_args_is_help=True)
 app.add_typer(pipelines_app, name="pipelines")
+templates_app = typer.Typer(help="Mustache search templates (search_templates/templates/*.mustache).", no_args_is_help=True)
+app.add_typer(templates_app, name="templates")
 app.add_typer(config_app, name="config")
 app.add_typer(model_app, name="model")
 console = Console()
@@ -118,6 +120,51 @@ def pipelines_push() -> None:
         console.print(f"{lang}: {name}")
 
 
+@templates_app.command("push")
+def templates_push() -> None:
+    """Store the search templates as scripts (_scripts/<id>); unchanged ones are left alone."""
+    from lingodex.connection import opensearch_client
+    from search_templates.templates import push_templates
+
+    for template_id, outcome in push_templates(opensearch_client(state.settings.opensearch)).items():
+        console.print(f"{template_id}: {outcome}")
+
+
+@templates_app.command("render")
+def templates_render(
+    text: Annotated[str, typer.Argument(help="The query, as `lingodex search` takes it.")],
+    template: Annotated[str, typer.Option(help="lingodex-hybrid, lingodex-lexical or lingodex-dense.")] = "lingodex-hybrid",
+    lang: Annotated[str | None, typer.Option(help="Query language; default: detected.")] = None,
+    filters: Annotated[list[str] | None, typer.Option("--filter", help="As for `lingodex search`.")] = None,
+    k: Annotated[int, typer.Option("--k")] = 10,
+    offset: Annotated[int, typer.Option("--from")] = 0,
+) -> None:
+    """Print the request a template renders to on the cluster (_render/template), with the parameters it got."""
+    import json
+
+    from lingodex.searching import build_searcher
+    from search_templates.filters import parse_filters
+    from search_templates.query_builder import template_params
+    from search_templates.templates import push_templates, render
+
+    searcher = build_searcher(state.settings)
+    query, _, params = searcher.prepare(text, lang=lang, filters=parse_filters(filters or []), size=k, offset=offset)
+    values = template_params(query, params, searcher.analyzed)
+    push_templates(searcher.client)
+    rendered = render(searcher.client, template, values)
+    values["vector"] = f"[{len(values['vector'])} floats]"
+    for knn in _knn_clauses(rendered):
+        knn["vector"] = values["vector"]
+    console.print_json(json.dumps({"params": values, "rendered": rendered}, ensure_ascii=False))
+
+
+def _knn_clauses(request: dict) -> list[dict]:
+    """The knn clauses of a rendered request (their vectors are too long to print)."""
+    query = request["query"]
+    parts = query["hybrid"]["queries"] if "hybrid" in query else [query]
+    return [part["knn"]["embedding"] for part in parts if "knn" in part]
+
+
 @app.command()
 def worker(
     concurrency: Annotated[int | None, typer.Option(help="Worker processes (default: worker.concurrency).")] = None,
@@ -183,6 +230,8 @@ def search(
                                                    filters=parse_filters(filters or []), size=k, offset=offset,
                                                    explain=explain)
     language = result.language
+    if result.searched_text != text:
+        console.print(f"query cut to its first {len(result.searched_text)} of {len(text)} characters (search.max_query_chars)")
     console.print(f"language {language.code} ({language.source}, {language.confidence:.2f}); fusion {result.fusion}"
                   + (f" via pipeline {result.pipeline}" if result.pipeline else " over _msearch"))
     _print_hits(text, result, offset=offset, explain=explain)

@@ -23,4 +23,5 @@ def build_searcher(settings: Settings, client: OpenSearch | None = None, encoder
         LanguageDetector(settings.ingest.detect_languages, settings.ingest.min_language_confidence),
         language_fields(PRODUCTS),
         fusion_mode=settings.search.fusion,
+        max_query_chars=settings.search.max_query_chars,
     )

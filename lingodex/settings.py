@@ -119,6 +119,8 @@ class SearchSettings(BaseModel):
     fusion: Literal["auto", "server", "client"] = Field(
         "auto", description="server: neural-search pipelines; client: _msearch + fusion here; auto: server when "
         "the cluster has neural-search")
+    max_query_chars: int = Field(256, ge=1, description="longer query texts are cut (at a space): each token is a "
+                                 "clause per field, and clusters refuse queries over max_clause_count (1024)")
 
 
 class WorkerSettings(BaseModel):

@@ -1,6 +1,8 @@
-"""One search request per query: a lexical sub-query in the query's language, a k-NN sub-query, shared filters.
+"""The parameters of one query for the search templates: fields for its language, boosts, filters, vector, page.
 
-Sub-query order is always [lexical, dense]; fusion weights follow that order.
+The templates (search_templates/templates/) hold the request's shape; this
+module decides what goes into it. Sub-query order is always [lexical, dense];
+fusion weights follow that order.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from typing import Any
 from ingest.documents import field_for
 from search_templates.filters import Filters
 from search_templates.search_params import LanguageParams
-
-EXCLUDED_SOURCE = ["embedding", "record"]  # vectors and the stored record are large and not for display
 
 
 @dataclass(frozen=True)
@@ -33,43 +33,49 @@ def check_page(query: SearchQuery, params: LanguageParams) -> None:
                          "raise `window` (and `k`) for this language in search_params.yaml")
 
 
-def lexical_query(query: SearchQuery, params: LanguageParams, analyzed: Sequence[str]) -> dict[str, Any]:
-    """BM25 on the query language's fields, exact tokens and brand; other languages' titles at a lower weight."""
-    own = field_for(query.lang, analyzed)
-    others = [f"title.{lang}^{params.boosts.other_languages}" for lang in [*analyzed, "other"] if lang != own]
-    should: list[dict[str, Any]] = [
-        {"multi_match": {"query": query.text, "type": "best_fields",
-                         "fields": [f"title.{own}^{params.boosts.title}", f"description.{own}^{params.boosts.description}"]}},
-        {"match": {"exact": {"query": query.text, "boost": params.boosts.exact}}},
-        {"match": {"brand.text": {"query": query.text, "boost": params.boosts.brand}}},
-    ]
-    if params.boosts.other_languages > 0:
-        should.append({"multi_match": {"query": query.text, "type": "best_fields", "fields": others}})
-    return {"bool": {"should": should, "minimum_should_match": 1, "filter": query.filters.clauses()}}
+def template_params(query: SearchQuery, params: LanguageParams, analyzed: Sequence[str]) -> dict[str, Any]:
+    """Parameters for lingodex-hybrid (and, paged to the window, for lingodex-lexical and lingodex-dense).
 
-
-def knn_query(query: SearchQuery, params: LanguageParams) -> dict[str, Any]:
-    """k-NN with the filters inside it (efficient filtering), not a post-filter that could leave fewer than k."""
-    knn: dict[str, Any] = {"vector": [float(x) for x in query.vector], "k": params.k}
-    if query.filters:
-        knn["filter"] = {"bool": {"filter": query.filters.clauses()}}
-    return {"knn": {"embedding": knn}}
-
-
-def hybrid_body(query: SearchQuery, params: LanguageParams, analyzed: Sequence[str]) -> dict[str, Any]:
-    """A `hybrid` query; the search pipeline it is sent with does the fusion."""
+    Lexical: the query language's title/description fields with their boosts,
+    the exact-token field, brand, and the fallback languages' titles at a lower
+    boost (cross-lingual fallback). Dense: k-NN with the filters inside it (efficient
+    filtering, not a post-filter that could leave fewer than k).
+    """
     check_page(query, params)
+    boosts = params.boosts
+    own = field_for(query.lang, analyzed)
+    filters = query.filters.clauses()
     return {
+        "query_text": query.text,
+        "own_fields": [f"title.{own}^{boosts.title}", f"description.{own}^{boosts.description}"],
+        "other_fields": [f"title.{lang}^{boosts.other_languages}" for lang in params.fallback_languages if lang != own],
+        "cross_lingual": boosts.other_languages > 0 and any(lang != own for lang in params.fallback_languages),
+        "exact_boost": boosts.exact,
+        "brand_boost": boosts.brand,
+        "vector": [float(x) for x in query.vector],
+        "k": params.k,
+        "window": params.window,
+        "filters": filters,
+        "has_filters": bool(filters),
         "from": query.offset,
         "size": query.size,
-        "_source": {"excludes": EXCLUDED_SOURCE},
-        "query": {"hybrid": {"pagination_depth": params.window,
-                             "queries": [lexical_query(query, params, analyzed), knn_query(query, params)]}},
     }
 
 
-def sub_query_bodies(query: SearchQuery, params: LanguageParams, analyzed: Sequence[str]) -> list[dict[str, Any]]:
-    """The two sub-queries as plain searches of one fusion window each, for client-side fusion."""
-    check_page(query, params)
-    return [{"size": params.window, "_source": {"excludes": EXCLUDED_SOURCE}, "query": sub_query}
-            for sub_query in (lexical_query(query, params, analyzed), knn_query(query, params))]
+def window_params(query: SearchQuery, params: LanguageParams, analyzed: Sequence[str]) -> dict[str, Any]:
+    """The same parameters for one sub-query's whole window (client-side fusion ranks it, then pages)."""
+    return {**template_params(query, params, analyzed), "from": 0, "size": params.window}
+
+
+def searchable_text(text: str, max_chars: int) -> str:
+    """At most ``max_chars``, cut at a space where one is near the end.
+
+    Every token becomes a clause in every field searched, and OpenSearch
+    refuses a query over `indices.query.bool.max_clause_count` (1024 by
+    default): a pasted page of text must not turn into an error.
+    """
+    if len(text) <= max_chars:
+        return text
+    cut = text[:max_chars]
+    space = cut.rfind(" ")
+    return cut[:space] if space > max_chars * 0.8 else cut

@@ -34,6 +34,9 @@ class LanguageParams(BaseModel):
     rank_constant: int = Field(60, ge=1)
     window: int = Field(100, ge=1, le=10_000)
     k: int = Field(100, ge=1, le=10_000)
+    # title fields searched besides the query language's, at boosts.other_languages: catalogs often carry English
+    # titles, and "other" (ICU) holds languages without an analyser; each field multiplies the query's clauses
+    fallback_languages: list[str] = ["en", "other"]
     boosts: Boosts = Boosts()
 
     @model_validator(mode="after")

@@ -12,8 +12,9 @@ from ingest.language import LanguageDetector, LanguageGuess
 from search_templates import fusion
 from search_templates.filters import Filters
 from search_templates.pipelines import ensure_pipeline, fusion_pipeline
-from search_templates.query_builder import SearchQuery, hybrid_body, sub_query_bodies
+from search_templates.query_builder import SearchQuery, searchable_text, template_params, window_params
 from search_templates.search_params import LanguageParams, SearchParams
+from search_templates.templates import DENSE, HYBRID, LEXICAL, push_templates
 
 FusionMode = Literal["auto", "server", "client"]
 NEURAL_SEARCH = "opensearch-neural-search"
@@ -37,6 +38,7 @@ class Hit:
 @dataclass(frozen=True)
 class SearchResult:
     hits: list[Hit]
+    searched_text: str  # the query text, cut to max_query_chars
     language: LanguageGuess
     fusion: Literal["server", "client"]
     pipeline: str | None
@@ -47,22 +49,30 @@ class HybridSearcher:
     """Language detection, query embedding (same encoder as ingest, query prefix) and fusion, for one index."""
 
     def __init__(self, client: OpenSearch, encoder: Encoder, params: SearchParams, detector: LanguageDetector,
-                 analyzed: list[str], fusion_mode: FusionMode = "auto") -> None:
+                 analyzed: list[str], fusion_mode: FusionMode = "auto", max_query_chars: int = 256) -> None:
         self.client, self.encoder, self.params, self.detector, self.analyzed = client, encoder, params, detector, analyzed
-        self.fusion_mode = fusion_mode
+        self.fusion_mode, self.max_query_chars = fusion_mode, max_query_chars
         self._pipelines: set[str] = set()
+        self._templates_pushed = False
 
     def search(self, index: str, text: str, *, lang: str | None = None, filters: Filters | None = None,
                size: int = 10, offset: int = 0, explain: bool = False) -> SearchResult:
-        language = LanguageGuess(lang, 1.0, "declared") if lang else self.detector.detect(text)
-        params = self.params.for_language(language.code)
-        vector = self.encoder.encode_queries([text])[0]
-        query = SearchQuery(text, language.code, vector, filters or Filters(), size, offset)
+        query, language, params = self.prepare(text, lang=lang, filters=filters, size=size, offset=offset)
         mode = self._mode()
         hits = self.fused_on_cluster(index, query, params) if mode == "server" else self.fused_here(index, query, params)
         if explain:
             hits = self._with_sub_scores(index, query, params, hits)
-        return SearchResult(hits, language, mode, fusion_pipeline(params)[0] if mode == "server" else None, params)
+        pipeline = fusion_pipeline(params)[0] if mode == "server" else None
+        return SearchResult(hits, query.text, language, mode, pipeline, params)
+
+    def prepare(self, text: str, *, lang: str | None = None, filters: Filters | None = None, size: int = 10,
+                offset: int = 0) -> tuple[SearchQuery, LanguageGuess, LanguageParams]:
+        """The query as the templates get it: text cut to max_query_chars, its language and parameters, its vector."""
+        text = searchable_text(text, self.max_query_chars)
+        language = LanguageGuess(lang, 1.0, "declared") if lang else self.detector.detect(text)
+        vector = self.encoder.encode_queries([text])[0]
+        query = SearchQuery(text, language.code, vector, filters or Filters(), size, offset)
+        return query, language, self.params.for_language(language.code)
 
     def _mode(self) -> Literal["server", "client"]:
         if self.fusion_mode != "auto":
@@ -72,14 +82,15 @@ class HybridSearcher:
         return self.fusion_mode
 
     def fused_on_cluster(self, index: str, query: SearchQuery, params: LanguageParams) -> list[Hit]:
-        """One `hybrid` query through the neural-search pipeline for these parameters."""
+        """The lingodex-hybrid template through the neural-search pipeline for these parameters."""
         pipeline = ensure_pipeline(self.client, params, self._pipelines)
-        response = self.client.search(index=index, body=hybrid_body(query, params, self.analyzed),
-                                      params={"search_pipeline": pipeline})
+        body = {"id": HYBRID, "params": template_params(query, params, self.analyzed)}
+        self._ensure_templates()
+        response = self.client.search_template(index=index, body=body, params={"search_pipeline": pipeline})
         return [Hit(raw["_id"], float(raw["_score"]), raw["_source"]) for raw in response["hits"]["hits"]]
 
     def fused_here(self, index: str, query: SearchQuery, params: LanguageParams) -> list[Hit]:
-        """Both sub-queries in one `_msearch`, fused by the same arithmetic in this process."""
+        """Both sub-query templates in one `_msearch/template`, fused by the same arithmetic in this process."""
         ranked, sources = self.sub_query_hits(index, query, params)
         fused = fuse(ranked, params)
         page = fusion.ordered(fused)[query.offset:query.offset + query.size]
@@ -87,11 +98,13 @@ class HybridSearcher:
 
     def sub_query_hits(self, index: str, query: SearchQuery,
                        params: LanguageParams) -> tuple[list[fusion.Ranked], dict[str, dict[str, Any]]]:
-        """Each sub-query's window of hits, from one `_msearch`."""
+        """Each sub-query's window of hits, from one `_msearch/template`."""
+        self._ensure_templates()
+        window = window_params(query, params, self.analyzed)
         lines: list[dict[str, Any]] = []
-        for body in sub_query_bodies(query, params, self.analyzed):
-            lines += [{"index": index}, body]
-        responses = self.client.msearch(body=lines)["responses"]
+        for template in (LEXICAL, DENSE):
+            lines += [{"index": index}, {"id": template, "params": window}]
+        responses = self.client.msearch_template(body=lines)["responses"]
         ranked, sources = [], {}
         for name, response in zip(SUB_QUERIES, responses, strict=True):
             if "error" in response:
@@ -100,6 +113,12 @@ class HybridSearcher:
             ranked.append(fusion.Ranked([(hit["_id"], float(hit["_score"])) for hit in hits]))
             sources.update({hit["_id"]: hit["_source"] for hit in hits})
         return ranked, sources
+
+    def _ensure_templates(self) -> None:
+        """Store the templates once per searcher, so a fresh cluster needs no separate push."""
+        if not self._templates_pushed:
+            push_templates(self.client)
+            self._templates_pushed = True
 
     def _with_sub_scores(self, index: str, query: SearchQuery, params: LanguageParams, hits: list[Hit]) -> list[Hit]:
         ranked, _ = self.sub_query_hits(index, query, params)

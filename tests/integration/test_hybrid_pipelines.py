@@ -14,8 +14,9 @@ from ingest.language import LanguageGuess
 from ingest.mappings import EncoderIdentity, index_body, language_fields
 from ingest.schema import CatalogProduct
 from search_templates.pipelines import HYBRID_MINMAX, HYBRID_RRF, pipeline_body, put_pipeline
-from search_templates.query_builder import SearchQuery, hybrid_body
+from search_templates.query_builder import SearchQuery, template_params
 from search_templates.search_params import LanguageParams
+from search_templates.templates import HYBRID, push_templates
 
 # Two-dimensional "embeddings" make the dense ranking obvious: query [1, 0].
 CATALOG = {
@@ -64,8 +65,10 @@ def minmax_pipeline(weights: list[float]) -> dict:
 
 
 def search(client: OpenSearch, index: str, pipeline_name: str, text: str) -> list[tuple[str, float]]:
-    body = hybrid_body(SearchQuery(text, "en", QUERY_VECTOR), LanguageParams(window=10, k=10), language_fields("products"))
-    hits = client.search(index=index, body=body, params={"search_pipeline": pipeline_name})["hits"]["hits"]
+    push_templates(client)
+    params = template_params(SearchQuery(text, "en", QUERY_VECTOR), LanguageParams(window=10, k=10), language_fields("products"))
+    hits = client.search_template(index=index, body={"id": HYBRID, "params": params},
+                                  params={"search_pipeline": pipeline_name})["hits"]["hits"]
     return [(hit["_id"], hit["_score"]) for hit in hits]
 
 

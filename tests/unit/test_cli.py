@@ -25,7 +25,8 @@ ALL_COMMANDS = command_paths(typer.main.get_command(app))
 
 
 def test_the_cli_has_the_documented_commands() -> None:
-    assert {("demo",), ("search",), ("status",), ("worker",), ("pipelines", "push"), ("config", "show")} <= set(ALL_COMMANDS)
+    assert {("demo",), ("search",), ("templates", "push"), ("templates", "render"), ("status",), ("worker",),
+            ("pipelines", "push"), ("config", "show")} <= set(ALL_COMMANDS)
 
 
 @pytest.mark.parametrize("command", ALL_COMMANDS, ids=lambda c: " ".join(c) or "lingodex")

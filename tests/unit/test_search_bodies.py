@@ -1,4 +1,4 @@
-"""Hybrid request bodies, filters and the search pipelines built from per-language parameters."""
+"""Template parameters for a query, filters, and the search pipelines built from per-language parameters."""
 
 import json
 
@@ -8,69 +8,74 @@ import pytest
 from ingest.mappings import PRODUCTS, language_fields
 from search_templates.filters import FilterError, Filters, parse_filters
 from search_templates.pipelines import HYBRID_MINMAX, HYBRID_RRF, available_pipelines, fusion_pipeline
-from search_templates.query_builder import SearchQuery, hybrid_body, sub_query_bodies
-from search_templates.search_params import LanguageParams
+from search_templates.query_builder import SearchQuery, searchable_text, template_params, window_params
+from search_templates.search_params import Boosts, LanguageParams
+from search_templates.templates import DENSE, HYBRID, LEXICAL, template_ids
 
 ANALYZED = language_fields(PRODUCTS)
 
 
-def body_for(lang: str = "en", filters: Filters | None = None, **params) -> dict:
+def params_for(lang: str = "en", filters: Filters | None = None, **params) -> dict:
     query = SearchQuery("wireless headphones", lang, [0.1, 0.2], filters or Filters(), size=5)
-    return hybrid_body(query, LanguageParams(**params), ANALYZED)
+    return template_params(query, LanguageParams(**params), ANALYZED)
 
 
-def test_the_hybrid_query_puts_lexical_first_and_dense_second() -> None:
-    lexical, dense = body_for()["query"]["hybrid"]["queries"]
-    assert "bool" in lexical
-    assert dense["knn"]["embedding"]["vector"] == [0.1, 0.2]
+def test_the_query_languages_fields_carry_their_boosts() -> None:
+    assert params_for("de")["own_fields"] == ["title.de^3.0", "description.de^1.0"]
 
 
-def test_the_lexical_query_searches_the_query_languages_fields_with_their_boosts() -> None:
-    lexical = body_for("de")["query"]["hybrid"]["queries"][0]["bool"]
-    own = lexical["should"][0]["multi_match"]["fields"]
-    assert own == ["title.de^3.0", "description.de^1.0"]
+def test_the_fallback_languages_titles_are_searched_at_the_lower_boost() -> None:
+    assert params_for("de", fallback_languages=["en", "ja", "other"])["other_fields"] == [
+        "title.en^0.5", "title.ja^0.5", "title.other^0.5"]
 
 
-def test_other_languages_titles_are_a_lower_weight_fallback_that_excludes_the_query_language() -> None:
-    fallback = body_for("de")["query"]["hybrid"]["queries"][0]["bool"]["should"][-1]["multi_match"]["fields"]
-    assert "title.de^0.5" not in fallback
-    assert {"title.en^0.5", "title.ja^0.5", "title.other^0.5"} <= set(fallback)
+def test_the_query_languages_own_title_is_not_repeated_as_a_fallback() -> None:
+    params = params_for("en", fallback_languages=["en", "other"])
+    assert params["other_fields"] == ["title.other^0.5"]
+    assert params_for("en", fallback_languages=["en"])["cross_lingual"] is False
+
+
+def test_a_zero_fallback_boost_turns_the_cross_lingual_clause_off() -> None:
+    assert params_for(boosts=Boosts(other_languages=0))["cross_lingual"] is False
+
+
+def test_a_long_query_is_cut_at_a_space_below_the_limit() -> None:
+    assert searchable_text("wireless " * 100, 64) == ("wireless " * 7).rstrip()
+    assert searchable_text("ケトル" * 100, 64) == ("ケトル" * 100)[:64], "no space near the end: cut at the limit"
+    assert searchable_text("short", 64) == "short"
 
 
 def test_a_language_without_its_own_analyzer_searches_the_icu_field() -> None:
-    own = body_for("tlh")["query"]["hybrid"]["queries"][0]["bool"]["should"][0]["multi_match"]["fields"]
-    assert own[0].startswith("title.other^")
+    assert params_for("tlh")["own_fields"][0].startswith("title.other^")
 
 
-def test_filters_apply_to_the_lexical_and_inside_the_knn_sub_query() -> None:
+def test_filters_travel_as_clauses_for_both_sub_queries() -> None:
     filters = parse_filters(["brand=Acme,Orca", "price=10..100"])
-    lexical, dense = body_for(filters=filters)["query"]["hybrid"]["queries"]
-    expected = [{"terms": {"brand": ["Acme", "Orca"]}}, {"range": {"price": {"gte": 10.0, "lte": 100.0}}}]
-    assert lexical["bool"]["filter"] == expected
-    assert dense["knn"]["embedding"]["filter"] == {"bool": {"filter": expected}}
-
-
-def test_without_filters_the_knn_query_has_no_filter() -> None:
-    assert "filter" not in body_for()["query"]["hybrid"]["queries"][1]["knn"]["embedding"]
+    params = params_for(filters=filters)
+    assert params["filters"] == [{"terms": {"brand": ["Acme", "Orca"]}}, {"range": {"price": {"gte": 10.0, "lte": 100.0}}}]
+    assert params["has_filters"] is True
+    assert params_for()["has_filters"] is False
 
 
 def test_the_fusion_window_bounds_pagination() -> None:
     query = SearchQuery("q", "en", [0.1], size=10, offset=95)
     with pytest.raises(ValueError, match="fusion window"):
-        hybrid_body(query, LanguageParams(window=100, k=100), ANALYZED)
+        template_params(query, LanguageParams(window=100, k=100), ANALYZED)
 
 
-def test_the_window_is_the_pagination_depth_and_each_client_side_sub_query_size() -> None:
-    params = LanguageParams(window=40, k=60)
-    query = SearchQuery("q", "en", [0.1])
-    assert hybrid_body(query, params, ANALYZED)["query"]["hybrid"]["pagination_depth"] == 40
-    assert [body["size"] for body in sub_query_bodies(query, params, ANALYZED)] == [40, 40]
+def test_client_side_sub_queries_fetch_the_whole_window_from_the_top() -> None:
+    query = SearchQuery("q", "en", [0.1], size=10, offset=20)
+    params = window_params(query, LanguageParams(window=40, k=60), ANALYZED)
+    assert (params["from"], params["size"], params["window"], params["k"]) == (0, 40, 40, 60)
 
 
-def test_bodies_are_plain_json_even_for_numpy_vectors() -> None:
+def test_parameters_are_plain_json_even_for_numpy_vectors() -> None:
     query = SearchQuery("q", "en", np.array([0.5, 0.25], dtype=np.float32))
-    body = hybrid_body(query, LanguageParams(), ANALYZED)
-    assert json.loads(json.dumps(body))["query"]["hybrid"]["queries"][1]["knn"]["embedding"]["vector"] == [0.5, 0.25]
+    assert json.loads(json.dumps(template_params(query, LanguageParams(), ANALYZED)))["vector"] == [0.5, 0.25]
+
+
+def test_the_three_strategies_ship_as_templates() -> None:
+    assert {LEXICAL, DENSE, HYBRID} <= set(template_ids())
 
 
 @pytest.mark.parametrize(("expression", "clause"), [
