@@ -221,6 +221,7 @@ def search(
     k: Annotated[int, typer.Option("--k", help="Hits to return.")] = 10,
     offset: Annotated[int, typer.Option("--from", help="Skip this many fused hits (pagination).")] = 0,
     explain: Annotated[bool, typer.Option(help="Show each hit's lexical and dense sub-scores.")] = False,
+    strategy: Annotated[str, typer.Option(help="hybrid, or one sub-query alone: lexical | dense.")] = "hybrid",
 ) -> None:
     """Hybrid search: BM25 in the query's language + k-NN, fused with that language's parameters."""
     from lingodex.searching import build_searcher
@@ -228,12 +229,13 @@ def search(
 
     result = build_searcher(state.settings).search(index or state.settings.ingest.alias, text, lang=lang,
                                                    filters=parse_filters(filters or []), size=k, offset=offset,
-                                                   explain=explain)
+                                                   explain=explain, strategy=_choice(strategy, ("hybrid", "lexical", "dense")))
     language = result.language
     if result.searched_text != text:
         console.print(f"query cut to its first {len(result.searched_text)} of {len(text)} characters (search.max_query_chars)")
-    console.print(f"language {language.code} ({language.source}, {language.confidence:.2f}); fusion {result.fusion}"
-                  + (f" via pipeline {result.pipeline}" if result.pipeline else " over _msearch"))
+    how = {"server": f"fused via pipeline {result.pipeline}", "client": "fused here over _msearch",
+           "none": f"{strategy} only"}[result.fusion]
+    console.print(f"language {language.code} ({language.source}, {language.confidence:.2f}); {how}")
     _print_hits(text, result, offset=offset, explain=explain)
 
 
@@ -398,6 +400,12 @@ def _print_job(job) -> None:  # noqa: ANN001 - lingodex.ingest_job.JobRecord, im
         console.print(f"  rejected records: {job.dead_letters}", markup=False)
         for letter in rejection_summary(job):
             console.print(f"    position {letter['position']} ({letter['stage']}): {letter['reason']}", markup=False)
+
+
+def _choice(value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}")
+    return value
 
 
 def _print_hits(title: str, result, *, offset: int = 0, explain: bool = False) -> None:  # noqa: ANN001 - SearchResult

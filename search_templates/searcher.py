@@ -17,6 +17,7 @@ from search_templates.search_params import LanguageParams, SearchParams
 from search_templates.templates import DENSE, HYBRID, LEXICAL, push_templates
 
 FusionMode = Literal["auto", "server", "client"]
+Strategy = Literal["hybrid", "lexical", "dense"]
 NEURAL_SEARCH = "opensearch-neural-search"
 SUB_QUERIES = ("lexical", "dense")
 
@@ -40,7 +41,7 @@ class SearchResult:
     hits: list[Hit]
     searched_text: str  # the query text, cut to max_query_chars
     language: LanguageGuess
-    fusion: Literal["server", "client"]
+    fusion: Literal["server", "client", "none"]  # none: a lexical or dense strategy, nothing to fuse
     pipeline: str | None
     params: LanguageParams
 
@@ -56,14 +57,23 @@ class HybridSearcher:
         self._templates_pushed = False
 
     def search(self, index: str, text: str, *, lang: str | None = None, filters: Filters | None = None,
-               size: int = 10, offset: int = 0, explain: bool = False) -> SearchResult:
+               size: int = 10, offset: int = 0, explain: bool = False, strategy: Strategy = "hybrid") -> SearchResult:
         query, language, params = self.prepare(text, lang=lang, filters=filters, size=size, offset=offset)
+        if strategy != "hybrid":
+            hits = self.one_sub_query(index, query, params, LEXICAL if strategy == "lexical" else DENSE)
+            return SearchResult(hits, query.text, language, "none", None, params)
         mode = self._mode()
         hits = self.fused_on_cluster(index, query, params) if mode == "server" else self.fused_here(index, query, params)
         if explain:
             hits = self._with_sub_scores(index, query, params, hits)
         pipeline = fusion_pipeline(params)[0] if mode == "server" else None
         return SearchResult(hits, query.text, language, mode, pipeline, params)
+
+    def one_sub_query(self, index: str, query: SearchQuery, params: LanguageParams, template: str) -> list[Hit]:
+        """Lexical or dense alone, with its own scores: the baselines hybrid is measured against."""
+        self._ensure_templates()
+        body = {"id": template, "params": template_params(query, params, self.analyzed)}
+        return _hits(self.client.search_template(index=index, body=body))
 
     def prepare(self, text: str, *, lang: str | None = None, filters: Filters | None = None, size: int = 10,
                 offset: int = 0) -> tuple[SearchQuery, LanguageGuess, LanguageParams]:
@@ -87,7 +97,7 @@ class HybridSearcher:
         body = {"id": HYBRID, "params": template_params(query, params, self.analyzed)}
         self._ensure_templates()
         response = self.client.search_template(index=index, body=body, params={"search_pipeline": pipeline})
-        return [Hit(raw["_id"], float(raw["_score"]), raw["_source"]) for raw in response["hits"]["hits"]]
+        return _hits(response)
 
     def fused_here(self, index: str, query: SearchQuery, params: LanguageParams) -> list[Hit]:
         """Both sub-query templates in one `_msearch/template`, fused by the same arithmetic in this process."""
@@ -136,3 +146,7 @@ def fuse(ranked: list[fusion.Ranked], params: LanguageParams) -> dict[str, float
         return fusion.reciprocal_rank(ranked, params.rank_constant)
     normalized = [fusion.normalize(sub_query, params.normalization) for sub_query in ranked]
     return fusion.combine(normalized, params.weights, params.combination)
+
+
+def _hits(response: dict[str, Any]) -> list[Hit]:
+    return [Hit(raw["_id"], float(raw["_score"]), raw["_source"]) for raw in response["hits"]["hits"]]

@@ -1,0 +1,44 @@
+"""The shipped multilingual search fixture (tests/data/search_fixture.yaml), as catalog records and as an index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from opensearchpy import OpenSearch
+
+from encoder import Encoder
+from ingest.batch import embed_records
+from ingest.documents import PreparedRecord
+from ingest.indexer import bulk_index, recreate_index
+from ingest.language import LanguageGuess
+from ingest.mappings import PRODUCTS, EncoderIdentity, index_body, language_fields
+from ingest.schema import CatalogProduct
+
+FIXTURE = Path(__file__).parent / "data" / "search_fixture.yaml"
+
+
+def fixture_products() -> list[dict]:
+    """One record per (product type, language), ids <type>-<lang>, and the English-only products."""
+    data = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
+    brands = data["brands"]
+    records = [{"id": f"{kind}-{lang}", "title": titles[lang], "lang": lang}
+               for kind, titles in data["types"].items() for lang in data["languages"]]
+    records += [{"id": f"{kind}-en", "title": title, "lang": "en"} for kind, title in data["english_only"].items()]
+    for i, record in enumerate(records):
+        record.update(brand=brands[i % len(brands)], price=float(10 + (i * 37) % 190), currency="EUR")
+    return records
+
+
+def load_fixture(client: OpenSearch, index: str, encoder: Encoder) -> list[dict]:
+    """Index the fixture with the real encoder, the way an embed + index batch does."""
+    records = fixture_products()
+    prepared = [PreparedRecord(position=i, product=CatalogProduct(**record),
+                               language=LanguageGuess(record["lang"], 1.0, "declared"))
+                for i, record in enumerate(records, start=1)]
+    identity = EncoderIdentity(encoder.model_id, encoder.fingerprint, encoder.dimension)
+    recreate_index(client, index, index_body(PRODUCTS, encoder=identity))
+    embedded = embed_records(prepared, encoder, {}, index, language_fields(PRODUCTS))
+    outcome = bulk_index(client, index, embedded["documents"], refresh=True)
+    assert not outcome.rejected, outcome.rejected[:3]
+    return records
