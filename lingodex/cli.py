@@ -120,6 +120,56 @@ def pipelines_push() -> None:
         console.print(f"{lang}: {name}")
 
 
+@app.command("eval")
+def evaluate_command(
+    judgments: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="JSON/JSONL judgments, or TREC qrels with --topics.")],
+    topics: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="TSV id<TAB>query[<TAB>lang] for TREC qrels.")] = None,
+    index: Annotated[str | None, typer.Option(help="Alias (or index) to search; default ingest.alias.")] = None,
+    strategies: Annotated[list[str] | None, typer.Option("--strategy", help="hybrid, lexical, dense; repeatable (default: all).")] = None,
+    with_rank_eval: Annotated[bool, typer.Option("--rank-eval", help="Also OpenSearch's _rank_eval for lexical and dense.")] = False,
+    output: Annotated[Path | None, typer.Option(help="Write the report (per language and per query) as JSON.")] = None,
+) -> None:
+    """nDCG@10, Recall@10/100 and MRR@10 of judged queries, overall and per query language, side by side."""
+    import json
+    from dataclasses import asdict
+
+    from lingodex.searching import build_searcher
+    from search_templates.evaluation import METRICS, evaluate, load_judgments, run_queries
+    from search_templates.searcher import retriever
+
+    judged = load_judgments(judgments, topics)
+    index = index or state.settings.ingest.alias
+    searcher = build_searcher(state.settings)
+    chosen = [_choice(name, ("hybrid", "lexical", "dense")) for name in strategies or ["lexical", "dense", "hybrid"]]
+    reports = {name: evaluate(judged, *run_queries(judged, retriever(searcher, index, name))) for name in chosen}
+    table = Table(title=f"{len(judged)} judged queries on {index}", title_justify="left")
+    for column in ["language", "queries", *(f"{name} {metric}" for name in chosen for metric in METRICS)]:
+        table.add_column(column)
+    first = reports[chosen[0]]
+    for lang in ["all", *first.per_language]:
+        cells = [reports[name].overall if lang == "all" else reports[name].per_language[lang] for name in chosen]
+        table.add_row(lang, str(first.queries[lang]), *(f"{cell[metric]:.3f}" for cell in cells for metric in METRICS))
+    console.print(table)
+    if with_rank_eval:
+        _print_rank_eval(searcher, index, judged, [name for name in chosen if name != "hybrid"])
+    if output:
+        output.write_text(json.dumps({name: asdict(report) for name, report in reports.items()}, indent=1))
+
+
+def _print_rank_eval(searcher, index: str, judged: list, strategies: list[str]) -> None:  # noqa: ANN001
+    from search_templates.query_builder import template_params
+    from search_templates.rank_eval import rank_eval
+    from search_templates.templates import DENSE, LEXICAL
+
+    def params_for(query) -> dict:  # noqa: ANN001
+        prepared, _, params = searcher.prepare(query.text, lang=query.lang, size=10)
+        return template_params(prepared, params, searcher.analyzed)
+
+    for name in strategies:
+        scores = rank_eval(searcher.client, index, judged, LEXICAL if name == "lexical" else DENSE, params_for)
+        console.print(f"_rank_eval {name}: " + ", ".join(f"{metric} {value:.3f}" for metric, value in scores.items()))
+
+
 @templates_app.command("push")
 def templates_push() -> None:
     """Store the search templates as scripts (_scripts/<id>); unchanged ones are left alone."""

@@ -150,3 +150,13 @@ def fuse(ranked: list[fusion.Ranked], params: LanguageParams) -> dict[str, float
 
 def _hits(response: dict[str, Any]) -> list[Hit]:
     return [Hit(raw["_id"], float(raw["_score"]), raw["_source"]) for raw in response["hits"]["hits"]]
+
+
+def retriever(searcher: HybridSearcher, index: str, strategy: Strategy, depth: int = 100):  # noqa: ANN201 - evaluation.Retrieve
+    """Judged queries through a strategy, ``depth`` hits each (at most the language's fusion window for hybrid)."""
+    def retrieve(query) -> tuple[list[tuple[str, float]], str]:  # noqa: ANN001 - evaluation.JudgedQuery
+        lang = query.lang or searcher.detector.detect(query.text).code
+        size = depth if strategy != "hybrid" else min(depth, searcher.params.for_language(lang).window)
+        result = searcher.search(index, query.text, lang=lang, size=size, strategy=strategy)
+        return [(hit.id, hit.score) for hit in result.hits], result.language.code
+    return retrieve

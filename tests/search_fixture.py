@@ -14,6 +14,7 @@ from ingest.indexer import bulk_index, recreate_index
 from ingest.language import LanguageGuess
 from ingest.mappings import PRODUCTS, EncoderIdentity, index_body, language_fields
 from ingest.schema import CatalogProduct
+from search_templates.evaluation import JudgedQuery
 
 FIXTURE = Path(__file__).parent / "data" / "search_fixture.yaml"
 
@@ -42,3 +43,14 @@ def load_fixture(client: OpenSearch, index: str, encoder: Encoder) -> list[dict]
     outcome = bulk_index(client, index, embedded["documents"], refresh=True)
     assert not outcome.rejected, outcome.rejected[:3]
     return records
+
+
+def judged_known_queries(known: list[tuple[str, str, str]]) -> list[JudgedQuery]:
+    """Each known query judged: every listing of the product it names is relevant (grade 1)."""
+    data = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
+    judged = []
+    for number, (lang, text, expected) in enumerate(known, start=1):
+        kind = expected.rsplit("-", 1)[0]
+        listings = [f"{kind}-{other}" for other in data["languages"]] if kind in data["types"] else [expected]
+        judged.append(JudgedQuery(f"q{number}", text, lang, dict.fromkeys(listings, 1)))
+    return judged

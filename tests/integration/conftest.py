@@ -16,6 +16,7 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 
 from lingodex.connection import opensearch_client
 from lingodex.settings import Settings, load_settings
+from search_templates.searcher import HybridSearcher
 from tests.indices import drop_with_versions
 
 
@@ -48,3 +49,17 @@ def index_name(request: pytest.FixtureRequest, client: OpenSearch) -> Iterator[s
     name = f"test-{slug}-{uuid.uuid4().hex[:6]}"
     yield name
     drop_with_versions(client, name)
+
+
+@pytest.fixture(scope="session")
+def fixture_search(client: OpenSearch, settings: Settings) -> Iterator[tuple[HybridSearcher, str]]:
+    """The shipped multilingual fixture indexed with the real encoder, and a searcher over it (session-wide)."""
+    from encoder import load_encoder
+    from lingodex.searching import build_searcher
+    from tests.search_fixture import load_fixture
+
+    encoder = load_encoder(settings.encoder)
+    index = "test-search-fixture"
+    load_fixture(client, index, encoder)
+    yield build_searcher(settings, client, encoder), index
+    client.indices.delete(index=index)

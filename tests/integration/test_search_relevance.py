@@ -6,16 +6,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from opensearchpy import OpenSearch
 
-from encoder import load_encoder
-from lingodex.searching import build_searcher
-from lingodex.settings import Settings
 from search_templates.searcher import HybridSearcher
-from tests.search_fixture import load_fixture
 
 # (query language, query, the product it names): words of that language's title, not the whole title
 KNOWN = [
@@ -32,13 +25,9 @@ KNOWN = [
 CROSS_LINGUAL = ("es", "máscara de buceo", "snorkel-mask-en")  # Spanish query, product listed only in English
 
 
-@pytest.fixture(scope="module")
-def searcher(client: OpenSearch, settings: Settings) -> Iterator[tuple[HybridSearcher, str]]:
-    encoder = load_encoder(settings.encoder)
-    index = "test-search-relevance"
-    load_fixture(client, index, encoder)
-    yield build_searcher(settings, client, encoder), index
-    client.indices.delete(index=index)
+@pytest.fixture
+def searcher(fixture_search: tuple[HybridSearcher, str]) -> tuple[HybridSearcher, str]:
+    return fixture_search
 
 
 def top_ids(searcher: tuple[HybridSearcher, str], lang: str, text: str, strategy: str, size: int = 10) -> list[str]:
