@@ -170,6 +170,40 @@ def _print_rank_eval(searcher, index: str, judged: list, strategies: list[str]) 
         console.print(f"_rank_eval {name}: " + ", ".join(f"{metric} {value:.3f}" for metric, value in scores.items()))
 
 
+@app.command()
+def tune(
+    judgments: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Judged queries, as for `lingodex eval`.")],
+    topics: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="Topics TSV for TREC qrels.")] = None,
+    index: Annotated[str | None, typer.Option(help="Alias (or index) to search; default ingest.alias.")] = None,
+    held_out: Annotated[float, typer.Option(min=0.0, max=0.9, help="Share of each language's queries kept out of tuning.")] = 0.3,
+    min_queries: Annotated[int, typer.Option(help="Fewer tuning queries than this: the language keeps its parameters.")] = 5,
+    output: Annotated[Path, typer.Option(help="Where the tuned YAML goes (then set search.params_file to it).")] = Path("search_params.yaml"),
+) -> None:
+    """Grid-search each language's fusion (weights, normalisation, combination or RRF, window) on judged queries."""
+    from lingodex.searching import build_searcher
+    from search_templates.evaluation import load_judgments
+    from search_templates.search_params import DEFAULT_PARAMS_FILE
+    from search_templates.tuning import OBJECTIVE, tune as tune_languages, write_params
+
+    searcher = build_searcher(state.settings)
+    tuned, outcomes = tune_languages(searcher, index or state.settings.ingest.alias, load_judgments(judgments, topics),
+                                     held_out=held_out, min_queries=min_queries)
+    table = Table(title=f"{OBJECTIVE}: tuning queries (chosen on these) and held-out queries (believe these)",
+                  title_justify="left")
+    for column in ("language", "tuning q", "tuning before → after", "held-out q", "held-out before → after", "chosen"):
+        table.add_column(column)
+    for outcome in outcomes:
+        chosen = outcome.chosen
+        how = (f"rrf k={chosen.rank_constant}" if chosen.fusion == "rrf" else
+               f"{chosen.normalization}/{chosen.combination} {chosen.lexical_weight:.1f}:{chosen.dense_weight:.1f}")
+        table.add_row(outcome.lang, str(outcome.tuning_queries), f"{outcome.tuned_before:.3f} → {outcome.tuned_after:.3f}",
+                      str(outcome.held_out_queries), f"{outcome.held_out_before:.3f} → {outcome.held_out_after:.3f}",
+                      f"{how}, window {chosen.window}")
+    console.print(table)
+    write_params(tuned, output, header_from=state.settings.search.params_file or DEFAULT_PARAMS_FILE)
+    console.print(f"wrote {output}; use it with search.params_file (LINGODEX_SEARCH__PARAMS_FILE={output})")
+
+
 @templates_app.command("push")
 def templates_push() -> None:
     """Store the search templates as scripts (_scripts/<id>); unchanged ones are left alone."""

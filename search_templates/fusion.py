@@ -4,7 +4,8 @@ The arithmetic reproduces neural-search's processors (3.x) so that both paths
 rank the same documents the same way, ties aside:
 - min_max: (score - min) / (max - min) over each sub-query's hits; a hit that
   normalises to 0 gets 0.001, and a list whose max equals min gives 1.0;
-- l2: score / sqrt(sum of squares) of its list; z_score: (score - mean) / std;
+- l2: score / sqrt(sum of squares) of its list; z_score: (score - mean) / std
+  with the sample standard deviation, a result <= 0 raised to 0.001;
 - weighted means where a sub-query that missed the document scores 0: the
   arithmetic mean counts that 0 with its weight, the geometric and harmonic
   means skip it (as they skip any score <= 0);
@@ -38,9 +39,7 @@ def normalize(ranked: Ranked, technique: str) -> dict[str, float]:
         norm = math.sqrt(sum(score * score for score in scores)) or 1.0
         return {doc: score / norm for doc, score in ranked.hits}
     if technique == "z_score":
-        mean = sum(scores) / len(scores)
-        std = math.sqrt(sum((score - mean) ** 2 for score in scores) / len(scores))
-        return {doc: (score - mean) / std if std else 0.0 for doc, score in ranked.hits}
+        return {doc: _z_score(score, scores) for doc, score in ranked.hits}
     raise ValueError(f"unknown normalization technique {technique!r}")
 
 
@@ -49,6 +48,17 @@ def _min_max(score: float, low: float, high: float) -> float:
         return 1.0
     normalized = (score - low) / (high - low)
     return normalized if normalized != 0.0 else MIN_SCORE
+
+
+def _z_score(score: float, scores: list[float]) -> float:
+    mean = sum(scores) / len(scores)
+    std = math.sqrt(sum((value - mean) ** 2 for value in scores) / (len(scores) - 1)) if len(scores) > 1 else 0.0
+    if score == mean:  # neural-search's edge cases, kept as it has them
+        return max(scores)
+    if std == 0:
+        return min(scores)
+    normalized = (score - mean) / std
+    return normalized if normalized > 0 else MIN_SCORE
 
 
 def combine(per_query: Sequence[dict[str, float]], weights: Sequence[float], technique: str) -> dict[str, float]:
@@ -65,9 +75,9 @@ def _mean(scored: list[tuple[float, float]], technique: str) -> float:
         total = sum(weight for _, weight in scored)
         return sum(score * weight for score, weight in scored) / total if total else 0.0
     positive = [(score, weight) for score, weight in scored if score > 0]  # ln and 1/x skip zeros
-    if not positive:
-        return 0.0
     total = sum(weight for _, weight in positive)
+    if total == 0:  # nothing positive, or only sub-queries weighted 0
+        return 0.0
     if technique == "geometric_mean":
         return math.exp(sum(weight * math.log(score) for score, weight in positive) / total)
     if technique == "harmonic_mean":

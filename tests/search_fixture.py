@@ -54,3 +54,14 @@ def judged_known_queries(known: list[tuple[str, str, str]]) -> list[JudgedQuery]
         listings = [f"{kind}-{other}" for other in data["languages"]] if kind in data["types"] else [expected]
         judged.append(JudgedQuery(f"q{number}", text, lang, dict.fromkeys(listings, 1)))
     return judged
+
+
+def judged_titles() -> list[JudgedQuery]:
+    """Every title as a query, the product's listings in the other languages relevant (as the Shopee benchmark)."""
+    listings: dict[str, list[str]] = {}
+    records = fixture_products()
+    for record in records:
+        listings.setdefault(record["id"].rsplit("-", 1)[0], []).append(record["id"])
+    return [JudgedQuery(record["id"], record["title"], record["lang"],
+                        {other: 1 for other in listings[record["id"].rsplit("-", 1)[0]] if other != record["id"]})
+            for record in records if len(listings[record["id"].rsplit("-", 1)[0]]) > 1]

@@ -30,6 +30,9 @@ FUSIONS = [
     LanguageParams(normalization="min_max", combination="geometric_mean", lexical_weight=0.5, dense_weight=0.5),
     LanguageParams(normalization="min_max", combination="harmonic_mean", lexical_weight=0.6, dense_weight=0.4),
     LanguageParams(normalization="l2", combination="arithmetic_mean"),
+    LanguageParams(normalization="z_score", combination="arithmetic_mean"),
+    LanguageParams(normalization="min_max", combination="geometric_mean", lexical_weight=0.0, dense_weight=1.0),
+    LanguageParams(normalization="l2", combination="harmonic_mean", lexical_weight=1.0, dense_weight=0.0),
     LanguageParams(fusion="rrf", rank_constant=60),
 ]
 
@@ -78,7 +81,8 @@ def assert_same_ranking(server: list[Hit], client_side: list[Hit]) -> None:
         [hit.id for hit in client_side if round(hit.score, 5) not in tied]
 
 
-@pytest.mark.parametrize("params", FUSIONS, ids=lambda p: p.fusion if p.fusion == "rrf" else f"{p.normalization}-{p.combination}")
+@pytest.mark.parametrize("params", FUSIONS, ids=lambda p: p.fusion if p.fusion == "rrf" else
+                         f"{p.normalization}-{p.combination}-{p.lexical_weight}")
 def test_client_side_fusion_ranks_like_the_neural_search_pipeline(
         searcher: HybridSearcher, catalog: str, params: LanguageParams) -> None:
     for text, lang in [("wireless headphones", "en"), ("auriculares inalámbricos", "es"), ("ワイヤレス", "ja")]:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
 from search_templates.evaluation import evaluate, run_queries
+from search_templates.search_params import DEFAULT_PARAMS_FILE, load_search_params
+from search_templates.tuning import tune, write_params
 from search_templates.query_builder import template_params
 from search_templates.rank_eval import rank_eval
 from search_templates.searcher import HybridSearcher, retriever
 from search_templates.templates import DENSE, LEXICAL
 from tests.integration.test_search_relevance import CROSS_LINGUAL, KNOWN
-from tests.search_fixture import judged_known_queries
+from tests.search_fixture import judged_known_queries, judged_titles
 
 JUDGED = judged_known_queries([*KNOWN, CROSS_LINGUAL])
 
@@ -55,3 +58,17 @@ def test_hybrid_is_evaluated_per_query_language(fixture_search: tuple[HybridSear
     report = evaluate(JUDGED, *run_queries(JUDGED, retriever(searcher, index, "hybrid")))
     assert report.queries == {"all": 10, "en": 1, "es": 2, "de": 2, "fr": 1, "ja": 2, "zh": 1, "ko": 1}
     assert report.per_language["es"]["mrr@10"] > 0
+
+
+def test_tuning_finds_per_language_parameters_at_least_as_good_and_writes_them_for_the_searcher(
+        fixture_search: tuple[HybridSearcher, str], tmp_path: Path) -> None:
+    searcher, index = fixture_search
+    tuned, outcomes = tune(searcher, index, judged_titles(), held_out=0.3, min_queries=5)
+    assert {outcome.lang for outcome in outcomes} == {"en", "es", "de", "fr", "ja", "zh", "ko"}
+    assert all(outcome.tuned_after >= outcome.tuned_before for outcome in outcomes)
+    assert any(outcome.tuned_after > outcome.tuned_before for outcome in outcomes), "the grid can beat the defaults"
+    assert all(outcome.held_out_queries > 0 and 0 <= outcome.held_out_after <= 1 for outcome in outcomes)
+    write_params(tuned, tmp_path / "tuned.yaml", header_from=DEFAULT_PARAMS_FILE)
+    reloaded = load_search_params(tmp_path / "tuned.yaml")
+    for outcome in outcomes:
+        assert reloaded.for_language(outcome.lang) == outcome.chosen

@@ -25,7 +25,7 @@ ALL_COMMANDS = command_paths(typer.main.get_command(app))
 
 
 def test_the_cli_has_the_documented_commands() -> None:
-    assert {("demo",), ("search",), ("eval",), ("templates", "push"), ("templates", "render"), ("status",), ("worker",),
+    assert {("demo",), ("search",), ("eval",), ("tune",), ("templates", "push"), ("templates", "render"), ("status",), ("worker",),
             ("pipelines", "push"), ("config", "show")} <= set(ALL_COMMANDS)
 
 

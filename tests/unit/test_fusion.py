@@ -21,9 +21,9 @@ def test_l2_divides_by_the_lists_euclidean_norm() -> None:
     assert scores == {"a": pytest.approx(0.6), "b": pytest.approx(0.8)}
 
 
-def test_z_score_centres_on_the_mean() -> None:
-    scores = normalize(Ranked([("a", 3.0), ("b", 1.0)]), "z_score")
-    assert scores == {"a": pytest.approx(1.0), "b": pytest.approx(-1.0)}
+def test_z_score_uses_the_sample_deviation_and_floors_below_the_mean() -> None:
+    scores = normalize(Ranked([("a", 5.0), ("b", 3.0), ("c", 1.0)]), "z_score")
+    assert scores == {"a": pytest.approx(1.0), "b": 5.0, "c": MIN_SCORE}, "b is the mean: neural-search gives it the max"
 
 
 def test_an_empty_list_normalises_to_nothing() -> None:
@@ -63,3 +63,8 @@ def test_ordering_breaks_ties_by_id_so_pages_are_stable() -> None:
 def test_an_unknown_technique_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown"):
         normalize(Ranked([("a", 1.0)]), "softmax")
+
+
+def test_a_mean_over_sub_queries_weighted_zero_is_zero() -> None:
+    for technique in ("geometric_mean", "harmonic_mean"):
+        assert combine([{"a": 0.5}, {}], [0.0, 1.0], technique)["a"] == 0.0
