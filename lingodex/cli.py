@@ -157,16 +157,12 @@ def evaluate_command(
 
 
 def _print_rank_eval(searcher, index: str, judged: list, strategies: list[str]) -> None:  # noqa: ANN001
-    from search_templates.query_builder import template_params
     from search_templates.rank_eval import rank_eval
     from search_templates.templates import DENSE, LEXICAL
 
-    def params_for(query) -> dict:  # noqa: ANN001
-        prepared, _, params = searcher.prepare(query.text, lang=query.lang, size=10)
-        return template_params(prepared, params, searcher.analyzed)
-
     for name in strategies:
-        scores = rank_eval(searcher.client, index, judged, LEXICAL if name == "lexical" else DENSE, params_for)
+        scores = rank_eval(searcher.client, index, judged, LEXICAL if name == "lexical" else DENSE,
+                           lambda query: searcher.template_params_for(query.text, lang=query.lang))
         console.print(f"_rank_eval {name}: " + ", ".join(f"{metric} {value:.3f}" for metric, value in scores.items()))
 
 
@@ -233,7 +229,7 @@ def templates_render(
 
     searcher = build_searcher(state.settings)
     query, _, params = searcher.prepare(text, lang=lang, filters=parse_filters(filters or []), size=k, offset=offset)
-    values = template_params(query, params, searcher.analyzed)
+    values = template_params(query, params, searcher.analyzed)  # filters and page too, unlike template_params_for
     push_templates(searcher.client)
     rendered = render(searcher.client, template, values)
     values["vector"] = f"[{len(values['vector'])} floats]"

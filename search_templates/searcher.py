@@ -84,6 +84,11 @@ class HybridSearcher:
         query = SearchQuery(text, language.code, vector, filters or Filters(), size, offset)
         return query, language, self.params.for_language(language.code)
 
+    def template_params_for(self, text: str, *, lang: str | None = None, size: int = 10) -> dict[str, Any]:
+        """What a template gets for this query (for `_rank_eval`, `lingodex templates render`)."""
+        query, _, params = self.prepare(text, lang=lang, size=size)
+        return template_params(query, params, self.analyzed)
+
     def _mode(self) -> Literal["server", "client"]:
         if self.fusion_mode != "auto":
             return self.fusion_mode

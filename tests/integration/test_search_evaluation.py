@@ -10,7 +10,6 @@ import pytest
 from search_templates.evaluation import evaluate, run_queries
 from search_templates.search_params import DEFAULT_PARAMS_FILE, load_search_params
 from search_templates.tuning import tune, write_params
-from search_templates.query_builder import template_params
 from search_templates.rank_eval import rank_eval
 from search_templates.searcher import HybridSearcher, retriever
 from search_templates.templates import DENSE, LEXICAL
@@ -20,19 +19,19 @@ from tests.search_fixture import judged_known_queries, judged_titles
 JUDGED = judged_known_queries([*KNOWN, CROSS_LINGUAL])
 
 
+def params_for(searcher: HybridSearcher):  # noqa: ANN201
+    return lambda query: searcher.template_params_for(query.text, lang=query.lang)
+
+
 @pytest.mark.parametrize(("strategy", "template"), [("lexical", LEXICAL), ("dense", DENSE)])
 def test_our_recall_and_mrr_equal_rank_evals_for_the_same_template(
         fixture_search: tuple[HybridSearcher, str], strategy: str, template: str) -> None:
     searcher, index = fixture_search
     ours = evaluate(JUDGED, *run_queries(JUDGED, retriever(searcher, index, strategy))).overall
 
-    def params_for(query) -> dict:  # noqa: ANN001
-        prepared, _, params = searcher.prepare(query.text, lang=query.lang, size=10)
-        return template_params(prepared, params, searcher.analyzed)
-
     alias = f"{index}-alias"  # ratings must name the index behind an alias, as its hits do
     searcher.client.indices.put_alias(index=index, name=alias)
-    theirs = rank_eval(searcher.client, alias, JUDGED, template, params_for)
+    theirs = rank_eval(searcher.client, alias, JUDGED, template, params_for(searcher))
     assert 0 < ours["recall@10"] < 1, "a measurement that can move either way"
     assert ours["recall@10"] == pytest.approx(theirs["recall@10"], abs=1e-6)
     assert ours["mrr@10"] == pytest.approx(theirs["mrr@10"], abs=1e-6)
@@ -44,12 +43,8 @@ def test_rank_eval_ndcg_is_higher_when_a_query_returns_fewer_hits_than_it_has_re
     searcher, index = fixture_search
     one = [query for query in JUDGED if query.text == "Laufschuhe"]  # one lexical hit, seven relevant listings
 
-    def params_for(query) -> dict:  # noqa: ANN001
-        prepared, _, params = searcher.prepare(query.text, lang=query.lang, size=10)
-        return template_params(prepared, params, searcher.analyzed)
-
     ours = evaluate(one, *run_queries(one, retriever(searcher, index, "lexical"))).overall["ndcg@10"]
-    assert rank_eval(searcher.client, index, one, LEXICAL, params_for)["ndcg@10"] == pytest.approx(1.0)
+    assert rank_eval(searcher.client, index, one, LEXICAL, params_for(searcher))["ndcg@10"] == pytest.approx(1.0)
     assert ours == pytest.approx(1 / sum(1 / math.log2(rank + 1) for rank in range(1, 8)))
 
 
