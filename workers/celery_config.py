@@ -62,6 +62,6 @@ def _embedded_transport(root: Path) -> dict[str, Any]:
             # second was added to every task of a chain (measured: 2 s per batch of unchanged documents)
             "polling_interval": 0.05,
         },
-        "result_backend": f"file://{results}",
+        "result_backend": f"workers.embedded_transport:ResultBackend+file://{results}",
         "worker_enable_remote_control": False,
     }

@@ -1,4 +1,4 @@
-"""kombu's filesystem transport, with message files that appear whole or not at all.
+"""The embedded broker's files (kombu's filesystem transport, Celery's filesystem results) appear whole or not at all.
 
 kombu 5.7's filesystem ``Channel._put`` creates the message file in the queue
 folder and then writes into it; a consumer polling that folder can move and
@@ -7,6 +7,12 @@ JSONDecodeError (seen in CI: a worker process gone mid-load). Writing to a
 temporary name and renaming it into place (atomic on one filesystem) closes
 that window. ``_get`` only takes names ending in ``.<queue>.msg``, so it never
 sees the temporary one.
+
+Celery's filesystem result backend has the same gap: ``set`` writes the
+result file in place, and the submitting process, polling a chain's states,
+read an embed result (1.5 MB of vectors) half written and failed the job
+("Expecting ',' delimiter ... char 1572864", seen in a 100k-document load).
+Results are written the same way: to a temporary name, then renamed.
 """
 
 from __future__ import annotations
@@ -15,9 +21,10 @@ import os
 import uuid
 from time import monotonic
 
+from celery.backends.filesystem import FilesystemBackend
 from kombu.exceptions import ChannelError
 from kombu.transport import filesystem
-from kombu.utils.encoding import str_to_bytes
+from kombu.utils.encoding import ensure_bytes, str_to_bytes
 from kombu.utils.json import dumps
 
 
@@ -36,3 +43,12 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+
+
+class ResultBackend(FilesystemBackend):
+    def set(self, key, value):  # noqa: ANN001, ANN201 - Celery's signature
+        final = self._filename(key)
+        staging = final + b".writing"
+        with self.open(staging, "wb") as handle:
+            handle.write(ensure_bytes(value))
+        os.replace(staging, final)
