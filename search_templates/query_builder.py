@@ -41,7 +41,6 @@ def template_params(query: SearchQuery, params: LanguageParams, analyzed: Sequen
     boost (cross-lingual fallback). Dense: k-NN with the filters inside it (efficient
     filtering, not a post-filter that could leave fewer than k).
     """
-    check_page(query, params)
     boosts = params.boosts
     own = field_for(query.lang, analyzed)
     filters = query.filters.clauses()

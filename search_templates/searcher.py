@@ -12,7 +12,7 @@ from ingest.language import LanguageDetector, LanguageGuess
 from search_templates import fusion
 from search_templates.filters import Filters
 from search_templates.pipelines import ensure_pipeline, fusion_pipeline
-from search_templates.query_builder import SearchQuery, searchable_text, template_params, window_params
+from search_templates.query_builder import SearchQuery, check_page, searchable_text, template_params, window_params
 from search_templates.search_params import LanguageParams, SearchParams
 from search_templates.templates import DENSE, HYBRID, LEXICAL, push_templates
 
@@ -62,6 +62,7 @@ class HybridSearcher:
         if strategy != "hybrid":
             hits = self.one_sub_query(index, query, params, LEXICAL if strategy == "lexical" else DENSE)
             return SearchResult(hits, query.text, language, "none", None, params)
+        check_page(query, params)
         mode = self._mode()
         hits = self.fused_on_cluster(index, query, params) if mode == "server" else self.fused_here(index, query, params)
         if explain:

@@ -20,7 +20,7 @@ def test_embedded_broker_uses_the_filesystem_transport_under_home(tmp_path: Path
     assert config["broker_url"] == "filesystem://"
     queue = Path(config["broker_transport_options"]["data_folder_in"])
     assert queue.is_dir() and tmp_path in queue.parents
-    assert config["result_backend"].startswith(f"file://{tmp_path}")
+    assert config["result_backend"] == f"workers.embedded_transport:ResultBackend+file://{tmp_path}/broker/results"
 
 
 def test_redis_broker_is_also_the_result_backend_unless_told_otherwise(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 from ingest.mappings import PRODUCTS, language_fields
 from search_templates.filters import FilterError, Filters, parse_filters
 from search_templates.pipelines import HYBRID_MINMAX, HYBRID_RRF, available_pipelines, fusion_pipeline
-from search_templates.query_builder import SearchQuery, searchable_text, template_params, window_params
+from search_templates.query_builder import SearchQuery, check_page, searchable_text, template_params, window_params
 from search_templates.search_params import Boosts, LanguageParams
 from search_templates.templates import DENSE, HYBRID, LEXICAL, template_ids
 
@@ -57,10 +57,11 @@ def test_filters_travel_as_clauses_for_both_sub_queries() -> None:
     assert params_for()["has_filters"] is False
 
 
-def test_the_fusion_window_bounds_pagination() -> None:
+def test_the_fusion_window_bounds_hybrid_pagination() -> None:
     query = SearchQuery("q", "en", [0.1], size=10, offset=95)
     with pytest.raises(ValueError, match="fusion window"):
-        template_params(query, LanguageParams(window=100, k=100), ANALYZED)
+        check_page(query, LanguageParams(window=100, k=100))
+    check_page(SearchQuery("q", "en", [0.1], size=10, offset=90), LanguageParams(window=100, k=100))
 
 
 def test_client_side_sub_queries_fetch_the_whole_window_from_the_top() -> None:
