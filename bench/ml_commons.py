@@ -82,13 +82,17 @@ def undeploy_and_delete(client: OpenSearch, model_id: str) -> None:
     client.transport.perform_request("DELETE", f"/_plugins/_ml/models/{model_id}")
 
 
-def create_pipeline(client: OpenSearch, name: str, model_id: str, batch_size: int) -> None:
-    """text_embedding fills the vector field; the helper text field is removed before indexing."""
+def create_pipeline(client: OpenSearch, name: str, model_id: str, batch_size: int, *, skip_existing: bool) -> None:
+    """text_embedding fills the vector field; the helper text field is removed before indexing.
+
+    ``skip_existing`` makes the processor copy the stored embedding when the
+    source field is unchanged (a lookup per document): the setting for re-runs.
+    """
     client.ingest.put_pipeline(id=name, body={
         "description": "lingodex benchmark: OpenSearch embeds documents with the same model",
         "processors": [
             {"text_embedding": {"model_id": model_id, "field_map": {TEXT_FIELD: "embedding"},
-                                "batch_size": batch_size}},
+                                "batch_size": batch_size, "skip_existing": skip_existing}},
             {"remove": {"field": TEXT_FIELD}},
         ],
     })
