@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from encoder import Encoder  # noqa: E402
-from search_templates.evaluation import JudgedQuery, evaluate  # noqa: E402
+from search_templates.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
 from search_templates.searcher import HybridSearcher  # noqa: E402
 
 TATOEBA = {"ara": "ar", "cmn": "zh", "deu": "de", "fra": "fr", "heb": "he", "hin": "hi", "ind": "id", "ita": "it",
@@ -122,7 +122,7 @@ def report(name: str, searcher: HybridSearcher, index: str, judged: list[JudgedQ
 
 
 def single(judged: list[JudgedQuery], windows: dict, which: int) -> dict[str, dict[str, float]]:
-    return {q.id: {doc: float(100 - rank) for rank, (doc, _) in enumerate(windows[q.id][which].hits)} for q in judged}
+    return {q.id: ranking(windows[q.id][which].hits) for q in judged}
 
 
 def describe(params) -> str:  # noqa: ANN001

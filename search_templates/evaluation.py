@@ -64,13 +64,17 @@ Run = dict[str, dict[str, float]]  # query id -> doc id -> score
 Retrieve = Callable[[JudgedQuery], tuple[list[tuple[str, float]], str]]  # -> ranked (doc, score), query language
 
 
+def ranking(ranked: Sequence[tuple[str, float]]) -> dict[str, float]:
+    """One query's entry in a run: trec_eval orders by score, so scores that fall with rank keep the order exactly."""
+    return {doc: float(len(ranked) - rank) for rank, (doc, _) in enumerate(ranked)}
+
+
 def run_queries(judged: Sequence[JudgedQuery], retrieve: Retrieve) -> tuple[Run, dict[str, str]]:
     """Every judged query through ``retrieve``; returns the run and each query's language."""
     run, languages = {}, {}
     for query in judged:
         ranked, lang = retrieve(query)
-        # trec_eval orders by score; ranks are kept exactly by scores that fall with rank
-        run[query.id] = {doc: float(len(ranked) - rank) for rank, (doc, _) in enumerate(ranked)}
+        run[query.id] = ranking(ranked)
         languages[query.id] = lang
     return run, languages
 

@@ -19,8 +19,7 @@ from pathlib import Path
 import yaml
 
 from search_templates import fusion
-from search_templates.evaluation import JudgedQuery, Report, evaluate
-from search_templates.query_builder import SearchQuery
+from search_templates.evaluation import JudgedQuery, Report, evaluate, ranking
 from search_templates.search_params import LanguageParams, SearchParams
 from search_templates.searcher import HybridSearcher, fuse
 
@@ -77,8 +76,7 @@ def fetch_windows(searcher: HybridSearcher, index: str, judged: Sequence[JudgedQ
     for query in judged:
         prepared, language, params = searcher.prepare(query.text, lang=query.lang, size=1)
         wide = params.model_copy(update={"window": width, "k": max(params.k, width)})
-        windows[query.id], _ = searcher.sub_query_hits(index, SearchQuery(prepared.text, language.code, prepared.vector,
-                                                                          prepared.filters, 1), wide)
+        windows[query.id], _ = searcher.sub_query_hits(index, prepared, wide)
         languages[query.id] = language.code
     return windows, languages
 
@@ -87,8 +85,7 @@ def score(judged: Sequence[JudgedQuery], windows: Windows, languages: dict[str, 
     run = {}
     for query in judged:
         cut = [fusion.Ranked(ranked.hits[:params.window]) for ranked in windows[query.id]]
-        ordered = fusion.ordered(fuse(cut, params))
-        run[query.id] = {doc: float(len(ordered) - rank) for rank, (doc, _) in enumerate(ordered)}
+        run[query.id] = ranking(fusion.ordered(fuse(cut, params)))
     return evaluate(judged, run, languages)
 
 
