@@ -224,12 +224,10 @@ def templates_render(
 
     from lingodex.searching import build_searcher
     from search_templates.filters import parse_filters
-    from search_templates.query_builder import template_params
     from search_templates.templates import push_templates, render
 
     searcher = build_searcher(state.settings)
-    query, _, params = searcher.prepare(text, lang=lang, filters=parse_filters(filters or []), size=k, offset=offset)
-    values = template_params(query, params, searcher.analyzed)  # filters and page too, unlike template_params_for
+    values = searcher.template_params_for(text, lang=lang, filters=parse_filters(filters or []), size=k, offset=offset)
     push_templates(searcher.client)
     rendered = render(searcher.client, template, values)
     values["vector"] = f"[{len(values['vector'])} floats]"

@@ -85,9 +85,10 @@ class HybridSearcher:
         query = SearchQuery(text, language.code, vector, filters or Filters(), size, offset)
         return query, language, self.params.for_language(language.code)
 
-    def template_params_for(self, text: str, *, lang: str | None = None, size: int = 10) -> dict[str, Any]:
+    def template_params_for(self, text: str, *, lang: str | None = None, filters: Filters | None = None,
+                            size: int = 10, offset: int = 0) -> dict[str, Any]:
         """What a template gets for this query (for `_rank_eval`, `lingodex templates render`)."""
-        query, _, params = self.prepare(text, lang=lang, size=size)
+        query, _, params = self.prepare(text, lang=lang, filters=filters, size=size, offset=offset)
         return template_params(query, params, self.analyzed)
 
     def _mode(self) -> Literal["server", "client"]:
