@@ -20,10 +20,6 @@ def pipeline_body(name: str) -> dict[str, Any]:
     return json.loads((PIPELINES_DIR / f"{name}.json").read_text(encoding="utf-8"))
 
 
-def available_pipelines() -> list[str]:
-    return sorted(path.stem for path in PIPELINES_DIR.glob("*.json"))
-
-
 def put_pipeline(client: OpenSearch, name: str, body: dict[str, Any] | None = None) -> None:
     """Create or replace the search pipeline ``name`` (idempotent: PUT overwrites)."""
     client.transport.perform_request("PUT", f"/_search/pipeline/{name}", body=body or pipeline_body(name))

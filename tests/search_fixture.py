@@ -45,23 +45,29 @@ def load_fixture(client: OpenSearch, index: str, encoder: Encoder) -> list[dict]
     return records
 
 
+def kind_of(product_id: str) -> str:
+    """The product type of a fixture id (<type>-<lang>)."""
+    return product_id.rsplit("-", 1)[0]
+
+
 def judged_known_queries(known: list[tuple[str, str, str]]) -> list[JudgedQuery]:
     """Each known query judged: every listing of the product it names is relevant (grade 1)."""
-    data = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
-    judged = []
-    for number, (lang, text, expected) in enumerate(known, start=1):
-        kind = expected.rsplit("-", 1)[0]
-        listings = [f"{kind}-{other}" for other in data["languages"]] if kind in data["types"] else [expected]
-        judged.append(JudgedQuery(f"q{number}", text, lang, dict.fromkeys(listings, 1)))
-    return judged
+    listings = _listings()
+    return [JudgedQuery(f"q{number}", text, lang, dict.fromkeys(listings[kind_of(expected)], 1))
+            for number, (lang, text, expected) in enumerate(known, start=1)]
 
 
 def judged_titles() -> list[JudgedQuery]:
     """Every title as a query, the product's listings in the other languages relevant (as the Shopee benchmark)."""
-    listings: dict[str, list[str]] = {}
-    records = fixture_products()
-    for record in records:
-        listings.setdefault(record["id"].rsplit("-", 1)[0], []).append(record["id"])
+    listings = _listings()
     return [JudgedQuery(record["id"], record["title"], record["lang"],
-                        {other: 1 for other in listings[record["id"].rsplit("-", 1)[0]] if other != record["id"]})
-            for record in records if len(listings[record["id"].rsplit("-", 1)[0]]) > 1]
+                        {other: 1 for other in listings[kind_of(record["id"])] if other != record["id"]})
+            for record in fixture_products() if len(listings[kind_of(record["id"])]) > 1]
+
+
+def _listings() -> dict[str, list[str]]:
+    """Product type -> the ids of its listings, one per language it is written in."""
+    listings: dict[str, list[str]] = {}
+    for record in fixture_products():
+        listings.setdefault(kind_of(record["id"]), []).append(record["id"])
+    return listings

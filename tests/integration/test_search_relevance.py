@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from search_templates.searcher import HybridSearcher
+from tests.search_fixture import kind_of
 
 # (query language, query, the product it names): words of that language's title, not the whole title
 KNOWN = [
@@ -35,10 +36,6 @@ def top_ids(searcher: tuple[HybridSearcher, str], lang: str, text: str, strategy
     return [hit.id for hit in engine.search(index, text, lang=lang, size=size, strategy=strategy).hits]
 
 
-def kind(product_id: str) -> str:
-    return product_id.rsplit("-", 1)[0]
-
-
 @pytest.mark.parametrize(("lang", "text", "expected"), KNOWN, ids=[f"{lang}:{text}" for lang, text, _ in KNOWN])
 def test_lexical_ranks_the_named_product_in_the_querys_language_first(searcher, lang, text, expected) -> None:
     assert top_ids(searcher, lang, text, "lexical")[0] == expected
@@ -47,7 +44,7 @@ def test_lexical_ranks_the_named_product_in_the_querys_language_first(searcher, 
 @pytest.mark.parametrize(("lang", "text", "expected"), KNOWN, ids=[f"{lang}:{text}" for lang, text, _ in KNOWN])
 def test_dense_ranks_the_named_kind_of_product_first_in_whatever_language(searcher, lang, text, expected) -> None:
     found = top_ids(searcher, lang, text, "dense")
-    assert kind(found[0]) == kind(expected)
+    assert kind_of(found[0]) == kind_of(expected)
     assert expected in found[:7], "the query language's own listing is among that product's seven listings"
 
 
