@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from encoder import Encoder  # noqa: E402
-from search_templates.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
+from search_templates.evaluation import JudgedQuery, evaluate  # noqa: E402
 from search_templates.searcher import HybridSearcher  # noqa: E402
 
 TATOEBA = {"ara": "ar", "cmn": "zh", "deu": "de", "fra": "fr", "heb": "he", "hin": "hi", "ind": "id", "ita": "it",
@@ -98,7 +98,7 @@ def shopee_task(path: Path, queries: int, rng: random.Random, detect):  # noqa: 
 
 def report(name: str, searcher: HybridSearcher, index: str, judged: list[JudgedQuery]) -> list[dict]:
     """Rows per query language: the four strategies on held-out queries, and what tuning chose."""
-    from search_templates.tuning import choose, fetch_windows, score, split
+    from search_templates.tuning import choose, fetch_windows, score, split, sub_query_run
 
     windows, languages = fetch_windows(searcher, index, judged, 100)
     by_language: dict[str, list[JudgedQuery]] = defaultdict(list)
@@ -112,17 +112,13 @@ def report(name: str, searcher: HybridSearcher, index: str, judged: list[JudgedQ
         default = searcher.params.for_language(lang)
         tuned = choose(lang, tuning, held, windows, languages, default).chosen
         row = {"dataset": name, "lang": lang, "held_out": len(held), "chosen": describe(tuned)}
-        for column, run in (("lexical", single(held, windows, 0)), ("dense", single(held, windows, 1))):
+        for column, run in (("lexical", sub_query_run(held, windows, 0)), ("dense", sub_query_run(held, windows, 1))):
             row[column] = evaluate(held, run, languages).overall
         row["hybrid"] = score(held, windows, languages, default).overall
         row["tuned"] = score(held, windows, languages, tuned).overall
         rows.append(row)
         print(format_row(row), flush=True)
     return rows
-
-
-def single(judged: list[JudgedQuery], windows: dict, which: int) -> dict[str, dict[str, float]]:
-    return {q.id: ranking(windows[q.id][which].hits) for q in judged}
 
 
 def describe(params) -> str:  # noqa: ANN001

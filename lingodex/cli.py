@@ -192,7 +192,8 @@ def tune(
         chosen = outcome.chosen
         how = (f"rrf k={chosen.rank_constant}" if chosen.fusion == "rrf" else
                f"{chosen.normalization}/{chosen.combination} {chosen.lexical_weight:.1f}:{chosen.dense_weight:.1f}")
-        table.add_row(outcome.lang, str(outcome.tuning_queries), f"{outcome.tuned_before:.3f} → {outcome.tuned_after:.3f}",
+        table.add_row(outcome.lang, str(outcome.tuning_queries),
+                      f"{outcome.tuned_before:.3f} → {outcome.tuned_after:.3f} (best {outcome.tuned_best:.3f})",
                       str(outcome.held_out_queries), f"{outcome.held_out_before:.3f} → {outcome.held_out_after:.3f}",
                       f"{how}, window {chosen.window}")
     console.print(table)
@@ -298,7 +299,8 @@ def search(
                                                       "lang=…, currency=…, price=10..100; repeatable.")] = None,
     k: Annotated[int, typer.Option("--k", help="Hits to return.")] = 10,
     offset: Annotated[int, typer.Option("--from", help="Skip this many fused hits (pagination).")] = 0,
-    explain: Annotated[bool, typer.Option(help="Show each hit's lexical and dense sub-scores.")] = False,
+    explain: Annotated[bool, typer.Option(help="Show each hit's lexical and dense sub-scores (and, fused on the "
+                                          "cluster, neural-search's own explanation).")] = False,
     strategy: Annotated[str, typer.Option(help="hybrid, or one sub-query alone: lexical | dense.")] = "hybrid",
 ) -> None:
     """Hybrid search: BM25 in the query's language + k-NN, fused with that language's parameters."""
@@ -498,6 +500,18 @@ def _print_hits(title: str, result, *, offset: int = 0, explain: bool = False) -
                     for name in ("lexical", "dense")]
         table.add_row(*row)
     console.print(table)
+    for rank, hit in enumerate(result.hits, start=offset + 1):
+        if explain and hit.explanation:
+            console.print(escape(f"{rank}. {hit.id}: " + "\n    ".join(_explanation_lines(hit.explanation))))
+
+
+def _explanation_lines(explanation: dict, depth: int = 3) -> list[str]:
+    """The cluster's explanation tree, ``depth`` levels: combination, normalisations, each sub-query's top line."""
+    line = f"{explanation['value']:.4f} {explanation['description']}"
+    if depth == 1:
+        return [line]
+    return [line] + ["  " + child for detail in explanation.get("details", [])
+                     for child in _explanation_lines(detail, depth - 1)]
 
 
 def run() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from opensearchpy import OpenSearch
@@ -29,6 +29,8 @@ class Hit:
     source: dict[str, Any]
     # with explain: per sub-query (raw score, normalised score); absent when that sub-query missed it
     sub_scores: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # with explain, fused on the cluster: neural-search's own account (hybrid_score_explanation processor)
+    explanation: dict[str, Any] | None = None
 
     @property
     def title(self) -> str:
@@ -64,9 +66,12 @@ class HybridSearcher:
             return SearchResult(hits, query.text, language, "none", None, params)
         check_page(query, params)
         mode = self._mode()
-        hits = self.fused_on_cluster(index, query, params) if mode == "server" else self.fused_here(index, query, params)
-        if explain:
-            hits = self._with_sub_scores(index, query, params, hits)
+        if mode == "server":
+            hits = self.fused_on_cluster(index, query, params, explain=explain)
+            if explain:  # the cluster's explanation does not say which sub-query a score came from
+                hits = with_sub_scores(hits, self.sub_query_hits(index, query, params)[0], params)
+        else:
+            hits = self.fused_here(index, query, params, explain=explain)
         pipeline = fusion_pipeline(params)[0] if mode == "server" else None
         return SearchResult(hits, query.text, language, mode, pipeline, params)
 
@@ -98,20 +103,23 @@ class HybridSearcher:
         self.fusion_mode = "server" if NEURAL_SEARCH in plugins else "client"
         return self.fusion_mode
 
-    def fused_on_cluster(self, index: str, query: SearchQuery, params: LanguageParams) -> list[Hit]:
+    def fused_on_cluster(self, index: str, query: SearchQuery, params: LanguageParams, *,
+                         explain: bool = False) -> list[Hit]:
         """The lingodex-hybrid template through the neural-search pipeline for these parameters."""
         pipeline = ensure_pipeline(self.client, params, self._pipelines)
-        body = {"id": HYBRID, "params": template_params(query, params, self.analyzed)}
+        body = {"id": HYBRID, "params": template_params(query, params, self.analyzed), "explain": explain}
         self._ensure_templates()
         response = self.client.search_template(index=index, body=body, params={"search_pipeline": pipeline})
         return _hits(response)
 
-    def fused_here(self, index: str, query: SearchQuery, params: LanguageParams) -> list[Hit]:
+    def fused_here(self, index: str, query: SearchQuery, params: LanguageParams, *,
+                   explain: bool = False) -> list[Hit]:
         """Both sub-query templates in one `_msearch/template`, fused by the same arithmetic in this process."""
         ranked, sources = self.sub_query_hits(index, query, params)
         fused = fuse(ranked, params)
         page = fusion.ordered(fused)[query.offset:query.offset + query.size]
-        return [Hit(doc, score, sources[doc]) for doc, score in page]
+        hits = [Hit(doc, score, sources[doc]) for doc, score in page]
+        return with_sub_scores(hits, ranked, params) if explain else hits
 
     def sub_query_hits(self, index: str, query: SearchQuery,
                        params: LanguageParams) -> tuple[list[fusion.Ranked], dict[str, dict[str, Any]]]:
@@ -137,15 +145,6 @@ class HybridSearcher:
             push_templates(self.client)
             self._templates_pushed = True
 
-    def _with_sub_scores(self, index: str, query: SearchQuery, params: LanguageParams, hits: list[Hit]) -> list[Hit]:
-        ranked, _ = self.sub_query_hits(index, query, params)
-        normalized = [fusion.normalize(sub_query, params.normalization) for sub_query in ranked]
-        raw = [dict(sub_query.hits) for sub_query in ranked]
-        return [Hit(hit.id, hit.score, hit.source,
-                    {name: (raw[i][hit.id], normalized[i][hit.id]) for i, name in enumerate(SUB_QUERIES)
-                     if hit.id in raw[i]})
-                for hit in hits]
-
 
 def fuse(ranked: list[fusion.Ranked], params: LanguageParams) -> dict[str, float]:
     """Client-side fusion with the same parameters the server-side pipeline would get."""
@@ -155,8 +154,18 @@ def fuse(ranked: list[fusion.Ranked], params: LanguageParams) -> dict[str, float
     return fusion.combine(normalized, params.weights, params.combination)
 
 
+def with_sub_scores(hits: list[Hit], ranked: list[fusion.Ranked], params: LanguageParams) -> list[Hit]:
+    """Each hit with its (raw, normalised) score from every sub-query that found it."""
+    normalized = [fusion.normalize(sub_query, params.normalization) for sub_query in ranked]
+    raw = [dict(sub_query.hits) for sub_query in ranked]
+    return [replace(hit, sub_scores={name: (raw[i][hit.id], normalized[i][hit.id])
+                                     for i, name in enumerate(SUB_QUERIES) if hit.id in raw[i]})
+            for hit in hits]
+
+
 def _hits(response: dict[str, Any]) -> list[Hit]:
-    return [Hit(raw["_id"], float(raw["_score"]), raw["_source"]) for raw in response["hits"]["hits"]]
+    return [Hit(raw["_id"], float(raw["_score"]), raw["_source"], explanation=raw.get("_explanation"))
+            for raw in response["hits"]["hits"]]
 
 
 def retriever(searcher: HybridSearcher, index: str, strategy: Strategy, depth: int = 100):  # noqa: ANN201 - evaluation.Retrieve

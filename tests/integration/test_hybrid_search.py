@@ -20,7 +20,7 @@ from ingest.schema import CatalogProduct
 from search_templates.filters import Filters, parse_filters
 from search_templates.query_builder import SearchQuery
 from search_templates.search_params import LanguageParams, SearchParams
-from search_templates.searcher import HybridSearcher, Hit
+from search_templates.searcher import SUB_QUERIES, HybridSearcher, Hit, with_sub_scores
 from tests.catalogs import BRANDS, product
 
 DIMENSION = 8
@@ -117,3 +117,28 @@ def test_pages_concatenate_to_the_unpaged_ranking(searcher: HybridSearcher, cata
     whole = [hit.id for hit in run(catalog, query(size=30), params)]
     pages = [hit.id for offset in (0, 10, 20) for hit in run(catalog, query(size=10, offset=offset), params)]
     assert pages == whole
+
+
+@pytest.mark.parametrize("params", [FUSIONS[0], FUSIONS[4], FUSIONS[-1]], ids=["min_max", "z_score", "rrf"])
+def test_explain_shows_each_sub_score_as_the_cluster_normalised_it(
+        searcher: HybridSearcher, catalog: str, params: LanguageParams) -> None:
+    """What `lingodex search --explain` shows: our per-sub-query scores next to neural-search's own explanation."""
+    q = query()
+    hits = with_sub_scores(searcher.fused_on_cluster(catalog, q, params, explain=True),
+                           searcher.sub_query_hits(catalog, q, params)[0], params)
+    assert any(len(hit.sub_scores) == 2 for hit in hits), "some hits are found by both sub-queries"
+    for hit in hits:
+        assert hit.explanation["value"] == pytest.approx(hit.score, rel=1e-5)
+        if params.fusion != "rrf":  # RRF explains ranks, not normalised scores
+            theirs = sorted(detail["value"] for detail in hit.explanation["details"])
+            assert theirs == pytest.approx(sorted(norm for _, norm in hit.sub_scores.values()), rel=1e-4), hit.id
+
+
+def test_explained_sub_scores_fuse_to_the_hit_score_here(searcher: HybridSearcher, catalog: str) -> None:
+    params = FUSIONS[0]  # min_max, arithmetic mean: a sub-query that missed a document counts 0
+    hits = searcher.fused_here(catalog, query(), params, explain=True)
+    assert hits and all(hit.sub_scores for hit in hits)
+    for hit in hits:
+        weighted = sum(weight * hit.sub_scores[name][1] for name, weight in zip(SUB_QUERIES, params.weights, strict=True)
+                       if name in hit.sub_scores)
+        assert hit.score == pytest.approx(weighted / sum(params.weights))

@@ -46,11 +46,54 @@ def test_the_choice_follows_the_tuning_queries_and_shows_on_the_held_out_ones() 
     assert outcome.chosen.fusion == "rrf" or outcome.chosen.lexical_weight > 0.1
 
 
-def test_parameters_that_are_already_best_are_kept() -> None:
-    tuning, windows = lexical_knows_best(8)
-    lexical_heavy = LanguageParams(lexical_weight=0.9, dense_weight=0.1)
-    outcome = choose("en", tuning, [], windows, {query.id: "en" for query in tuning}, lexical_heavy)
-    assert outcome.chosen == lexical_heavy
+def dense_knows_best(count: int, offset: int = 0) -> tuple[list[JudgedQuery], dict]:
+    """The mirror image: the relevant product first by dense and last of ten lexically."""
+    judged, windows = lexical_knows_best(count, offset)
+    return judged, {qid: [Ranked([(doc, score / 10) for doc, score in dense.hits]), Ranked([(doc, score * 10) for doc, score in lexical.hits])]
+                    for qid, (lexical, dense) in windows.items()}
+
+
+def both_needed(count: int, offset: int = 0) -> tuple[list[JudgedQuery], dict]:
+    """The relevant product second in both lists, behind a different wrong one in each: only a mix puts it first."""
+    judged, windows = [], {}
+    for i in range(offset, offset + count):
+        right, others = f"right-{i}", [f"other-{i}-{j}" for j in range(8)]
+        judged.append(JudgedQuery(f"q{i}", "text", "en", {right: 1}))
+        windows[f"q{i}"] = [Ranked([(f"lexical-first-{i}", 10.0), (right, 9.0)] + [(doc, 1.0) for doc in others[:4]]),
+                            Ranked([(f"dense-first-{i}", 0.9), (right, 0.89)] + [(doc, 0.5) for doc in others[4:]])]
+    return judged, windows
+
+
+def choice(judged: list[JudgedQuery], windows: dict, before: LanguageParams) -> LanguageParams:
+    return choose("en", judged, [], windows, {query.id: "en" for query in judged}, before).chosen
+
+
+def test_of_parameters_the_tuning_queries_cannot_tell_apart_the_one_leaning_least_on_the_weaker_sub_query_wins() -> None:
+    judged, windows = lexical_knows_best(8)
+    chosen = choice(judged, windows, LanguageParams(lexical_weight=0.9, dense_weight=0.1))
+    assert chosen.fusion == "normalization" and chosen.dense_weight == 0.0
+
+
+def test_current_parameters_are_kept_when_nothing_plainer_is_as_good() -> None:
+    judged, windows = lexical_knows_best(8)
+    lexical_only = LanguageParams(lexical_weight=1.0, dense_weight=0.0, window=50)
+    assert choice(judged, windows, lexical_only) == lexical_only
+
+
+def test_a_lead_of_one_query_does_not_buy_the_weaker_sub_query_any_weight() -> None:
+    plain, plain_windows = dense_knows_best(20)
+    mixed, mixed_windows = both_needed(1, offset=100)
+    outcome = choose("en", plain + mixed, [], {**plain_windows, **mixed_windows}, {q.id: "en" for q in plain + mixed},
+                     LanguageParams())
+    assert outcome.tuned_best > outcome.tuned_after
+    assert outcome.chosen.fusion == "normalization" and outcome.chosen.lexical_weight == 0.0
+
+
+def test_a_lead_of_many_queries_does() -> None:
+    plain, plain_windows = dense_knows_best(20)
+    mixed, mixed_windows = both_needed(8, offset=100)
+    chosen = choice(plain + mixed, {**plain_windows, **mixed_windows}, LanguageParams())
+    assert chosen.fusion == "rrf" or chosen.lexical_weight > 0.0
 
 
 def test_written_parameters_load_back_and_keep_the_files_documentation(tmp_path: Path) -> None:
