@@ -3,10 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 NODES  ?= 3
-# pip extras: on a GPU host `make setup EXTRAS=gpu,export,test` (onnxruntime-gpu instead of onnxruntime)
-EXTRAS ?= cpu,export,test
+# pip extras: on a GPU host `make setup EXTRAS=gpu,export,aws,test` (onnxruntime-gpu instead of onnxruntime)
+EXTRAS ?= cpu,export,aws,test
 
-.PHONY: help setup demo test lint unit-test \
+.PHONY: help setup demo test lint unit-test deploy-tools \
         opensearch-up opensearch-down opensearch-status \
         opensearch-cluster-up opensearch-cluster-down opensearch-cluster-status \
         redis-up redis-down redis-status services-down clean
@@ -26,9 +26,12 @@ $(VENV)/.installed: pyproject.toml
 demo: setup opensearch-up  ## the main job end to end: index a multilingual catalog, answer hybrid queries
 	$(BIN)/lingodex demo
 
-test: setup opensearch-up redis-up  ## lint, then every test, against the real node, Redis and worker processes
+test: setup deploy-tools opensearch-up redis-up  ## lint, then every test, against the real node, Redis and worker processes
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+deploy-tools:  ## helm and the docker compose plugin, built from the Go module proxy into .tools/ (deploy/ checks)
+	bash deploy/tools.sh
 
 lint: setup  ## ruff: unused names, likely bugs
 	$(BIN)/ruff check .

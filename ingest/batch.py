@@ -6,6 +6,7 @@ tasks (JSON only). Rejections keep the record's source position.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
@@ -34,14 +35,18 @@ def embed_records(records: Sequence[PreparedRecord], encoder: Encoder, stored: d
             documents.append(to_document(record, previous.embedding, analyzed))
         else:
             to_embed.append((record, text))
+    embed_seconds = 0.0
     if to_embed:
+        started = time.perf_counter()
         vectors = encoder.encode_passages([text for _, text in to_embed])
+        embed_seconds = time.perf_counter() - started
         documents += [to_document(record, vector.tolist(), analyzed)
                       for (record, _), vector in zip(to_embed, vectors, strict=True)]
     return {
         "documents": documents,
         "positions": {record.id: record.position for record in records},
         "counts": {"embedded": len(to_embed), "cache_hits": cache_hits, "unchanged": unchanged},
+        "embed_seconds": embed_seconds,  # the encoder alone, for the embed-latency metric
     }
 
 

@@ -47,7 +47,7 @@ def main(
 @config_app.command("show")
 def config_show(reveal_secrets: Annotated[bool, typer.Option(help="Print passwords in clear.")] = False) -> None:
     """Print the effective settings (files, environment and defaults merged)."""
-    console.print(state.settings.to_yaml(reveal_secrets=reveal_secrets), end="", markup=False)
+    typer.echo(state.settings.to_yaml(reveal_secrets=reveal_secrets), nl=False)  # exact YAML: rich would wrap long lines
 
 
 @model_app.command("profiles")

@@ -27,7 +27,7 @@ EMBEDDED_BROKER = "embedded"
 
 
 class OpenSearchSettings(BaseModel):
-    """How to reach the cluster. TLS and basic auth for secured clusters."""
+    """How to reach the cluster: TLS, and basic auth or AWS SigV4 for secured clusters."""
 
     url: str = "http://127.0.0.1:9200"
     username: str | None = None
@@ -35,6 +35,15 @@ class OpenSearchSettings(BaseModel):
     ca_certs: Path | None = Field(None, description="CA bundle used to verify the cluster's certificate")
     verify_certs: bool = True
     timeout_s: float = 30.0
+    aws_region: str | None = Field(None, description="Amazon OpenSearch Service: sign requests (SigV4) for this "
+                                   "region with the AWS credentials boto3 finds (env, profile, IAM role)")
+    aws_service: Literal["es", "aoss"] = Field("es", description="es: managed domains; aoss: Serverless collections")
+
+    @model_validator(mode="after")
+    def _one_kind_of_auth(self) -> OpenSearchSettings:
+        if self.aws_region and self.username:
+            raise ValueError("opensearch: set username/password or aws_region (SigV4), not both")
+        return self
 
 
 class BrokerSettings(BaseModel):

@@ -1,4 +1,5 @@
-"""Prometheus metrics for worker processes: documents, batch latency, retries, failures, queue depth.
+"""Prometheus metrics for worker processes: documents, batch and embed latency, bulk errors, retries, failures,
+queue depth.
 
 The prefork pool runs tasks in child processes, so counters use
 prometheus_client's multi-process mode (one file per process under
@@ -39,6 +40,10 @@ def _connect_signals(settings: Settings) -> None:
     documents = Counter("lingodex_documents", "Documents by stage and outcome", ["stage", "outcome"])
     batch_seconds = Histogram("lingodex_batch_seconds", "Wall time of one batch task", ["task"],
                               buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300))
+    embed_seconds = Histogram("lingodex_embed_seconds", "Encoder time for one batch's new texts, by their number "
+                              "(rounded up to a power of two)", ["texts_up_to"],
+                              buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+    bulk_errors = Counter("lingodex_bulk_errors", "Documents OpenSearch refused in a bulk request, by error type", ["type"])
     retries = Counter("lingodex_task_retries", "Task retries (cluster unavailable, 429, 5xx)", ["task"])
     failures = Counter("lingodex_task_failures", "Tasks that failed for good", ["task", "error"])
     started: dict[str, float] = {}
@@ -57,9 +62,13 @@ def _connect_signals(settings: Settings) -> None:
         if task.name == "lingodex.embed_batch":
             for outcome in ("embedded", "cache_hits", "unchanged"):
                 documents.labels("embed", outcome).inc(retval["counts"][outcome])
+            if retval["counts"]["embedded"]:
+                embed_seconds.labels(texts_up_to(retval["counts"]["embedded"])).observe(retval["embed_seconds"])
         elif task.name == "lingodex.index_batch":
             documents.labels("index", "written").inc(retval["written"])
             documents.labels("index", "rejected").inc(len(retval["rejected"]))
+            for rejection in retval["rejected"]:
+                bulk_errors.labels(error_type(rejection["reason"])).inc()
 
     @signals.task_retry.connect(weak=False)
     def _retry(sender, **_: object) -> None:  # noqa: ANN001
@@ -78,6 +87,16 @@ def _connect_signals(settings: Settings) -> None:
         MultiProcessCollector(registry)
         registry.register(QueueDepth(settings))
         start_http_server(settings.worker.metrics_port, registry=registry)
+
+
+def texts_up_to(count: int) -> str:
+    """A batch size as a low-cardinality label: the power of two at or above it."""
+    return str(1 << max(count - 1, 0).bit_length())
+
+
+def error_type(reason: str) -> str:
+    """OpenSearch's error type from a rejection reason ("mapper_parsing_exception: failed to parse ...")."""
+    return reason.split(":", 1)[0].strip() or "unknown"
 
 
 class QueueDepth:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import urllib.request
 from pathlib import Path
@@ -28,7 +29,7 @@ def scrape(port: int) -> dict[tuple[str, tuple], float]:
             for family in text_string_to_metric_families(text) for sample in family.samples}
 
 
-def test_worker_metrics_count_documents_batches_and_queue_depth(
+def test_worker_metrics_count_documents_batches_bulk_errors_and_queue_depth(
         settings: Settings, client: OpenSearch, index_name: str, tmp_path: Path) -> None:
     port = free_port()
     metered = settings.model_copy(update={
@@ -37,12 +38,17 @@ def test_worker_metrics_count_documents_batches_and_queue_depth(
         "ingest": settings.ingest.model_copy(update={"batch_size": 40}),
     })
     path = tmp_path / "catalog.jsonl"
-    write_catalog(path, 200)
+    write_catalog(path, 199)
+    with path.open("a", encoding="utf-8") as catalog:  # valid, but Lucene refuses a keyword term over 32 KB
+        catalog.write(json.dumps({"id": "immense", "title": "Immense category", "category": ["x" * 40_000]}) + "\n")
     with running_workers(metered):
         job = build_ingest_job(metered).run(read_records(path), str(path), index_name)
         samples = scrape(port)
-    assert job.counts.indexed == 200
+    assert (job.counts.indexed, job.counts.rejected) == (199, 1)
     assert samples[("lingodex_documents_total", (("outcome", "embedded"), ("stage", "embed")))] == 200
-    assert samples[("lingodex_documents_total", (("outcome", "written"), ("stage", "index")))] == 200
+    assert samples[("lingodex_documents_total", (("outcome", "written"), ("stage", "index")))] == 199
+    assert samples[("lingodex_documents_total", (("outcome", "rejected"), ("stage", "index")))] == 1
+    assert samples[("lingodex_bulk_errors_total", (("type", "illegal_argument_exception"),))] == 1
     assert samples[("lingodex_batch_seconds_count", (("task", "lingodex.embed_batch"),))] == 5
+    assert samples[("lingodex_embed_seconds_count", (("texts_up_to", "64"),))] == 5  # five batches of 40
     assert samples[("lingodex_queue_depth", (("queue", "embed"),))] == 0
