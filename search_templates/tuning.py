@@ -138,10 +138,12 @@ def choose(lang: str, tuning: Sequence[JudgedQuery], kept_out: Sequence[JudgedQu
     best = max(reports, key=lambda report: report.overall[OBJECTIVE])
     chosen, report = next((params, report) for params, report in zip(grid, reports, strict=True)
                           if not _clearly_behind(report, best))
-    held = (score(kept_out, windows, languages, before).overall[OBJECTIVE],
-            score(kept_out, windows, languages, chosen).overall[OBJECTIVE]) if kept_out else (float("nan"),) * 2
+    held_before = held_after = float("nan")
+    if kept_out:
+        held_before = score(kept_out, windows, languages, before).overall[OBJECTIVE]
+        held_after = held_before if chosen == before else score(kept_out, windows, languages, chosen).overall[OBJECTIVE]
     return LanguageOutcome(lang, chosen, before, len(tuning), len(kept_out), reports[grid.index(before)].overall[OBJECTIVE],
-                           report.overall[OBJECTIVE], best.overall[OBJECTIVE], *held)
+                           report.overall[OBJECTIVE], best.overall[OBJECTIVE], held_before, held_after)
 
 
 def _weaker_sub_query(judged: Sequence[JudgedQuery], windows: Windows, languages: dict[str, str]) -> int | None:

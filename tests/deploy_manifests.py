@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from pydantic import BaseModel, TypeAdapter
+from pydantic.fields import FieldInfo
 
 from lingodex.settings import Settings
 
@@ -73,18 +74,19 @@ def setting_path(env_name: str) -> tuple[str, ...]:
     return tuple(part.lower() for part in env_name[len(PREFIX):].split("__"))
 
 
-def is_setting(path: tuple[str, ...]) -> bool:
-    """Whether lingodex has that setting: pydantic-settings ignores an env name that matches none."""
+def setting_field(path: tuple[str, ...]) -> FieldInfo | None:
+    """The settings field at ``path``, or None where lingodex has none (pydantic-settings ignores such env names)."""
     model: type[BaseModel] = Settings
-    for depth, name in enumerate(path):
-        field = model.model_fields.get(name)
-        if field is None:
-            return False
-        if depth < len(path) - 1:
-            if not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):
-                return False
-            model = field.annotation
-    return True
+    for name in path[:-1]:
+        section = model.model_fields.get(name)
+        if section is None or not (isinstance(section.annotation, type) and issubclass(section.annotation, BaseModel)):
+            return None
+        model = section.annotation
+    return model.model_fields.get(path[-1])
+
+
+def is_setting(path: tuple[str, ...]) -> bool:
+    return setting_field(path) is not None
 
 
 def value_at(settings: BaseModel, path: tuple[str, ...]) -> Any:
@@ -96,7 +98,6 @@ def value_at(settings: BaseModel, path: tuple[str, ...]) -> Any:
 
 def typed(path: tuple[str, ...], text: str) -> Any:
     """An environment variable's text as the setting's type ("30" -> 30.0 for a float), as pydantic parses it."""
-    model: type[BaseModel] = Settings
-    for name in path[:-1]:
-        model = model.model_fields[name].annotation  # type: ignore[assignment]
-    return TypeAdapter(model.model_fields[path[-1]].annotation).validate_strings(text)
+    field = setting_field(path)
+    assert field is not None, path
+    return TypeAdapter(field.annotation).validate_strings(text)
