@@ -130,13 +130,14 @@ def _export_fp32(model_dir: Path, out_dir: Path, opset: int) -> None:
                 opset=opset, device="cpu", do_validation=False, local_files_only=True)
 
 
-def _int8(fp32_dir: Path, out_dir: Path) -> Path:
+def _int8(fp32_dir: Path, out_dir: Path, *, keep_down_projections: bool = True) -> Path:
     """Dynamic int8, per channel, for every weight MatMul except the FFN down-projections.
 
     Those see the post-GELU activations, whose outliers per-tensor activation
     quantisation handles worst; keeping them in fp32 lifted mean cosine to
-    PyTorch from 0.9963 to 0.9989 on real multilingual text for e5-small
-    (see BENCHMARKS.md). The plain graph is quantised:
+    PyTorch from 0.9963 to 0.9989 on real multilingual text for e5-small.
+    ``keep_down_projections=False`` is ~1.45x faster but fails the parity bar;
+    bench/int8_recipes.py measures both (BENCHMARKS.md). The plain graph is quantised:
     ORT's quantiser cannot type the contrib ops that fusion creates, and the
     session applies its own graph optimisations at load time.
     """
@@ -145,7 +146,7 @@ def _int8(fp32_dir: Path, out_dir: Path) -> Path:
 
     quantization = AutoQuantizationConfig.avx512_vnni(
         is_static=False, per_channel=True, operators_to_quantize=["MatMul"],
-        nodes_to_exclude=_ffn_down_projections(fp32_dir / MODEL_FILE),
+        nodes_to_exclude=_ffn_down_projections(fp32_dir / MODEL_FILE) if keep_down_projections else [],
     )
     ORTQuantizer.from_pretrained(str(fp32_dir)).quantize(quantization_config=quantization, save_dir=str(out_dir))
     (out_dir / "model_quantized.onnx").rename(out_dir / MODEL_FILE)

