@@ -44,13 +44,19 @@ def _load(name: str) -> dict[str, Any]:
     return json.loads((MAPPINGS_DIR / f"{name}.json").read_text(encoding="utf-8"))
 
 
-def index_body(name: str, *, encoder: EncoderIdentity, vectors: VectorSettings | None = None) -> dict[str, Any]:
-    """The mapping file ``name`` with the vector field and encoder identity filled in.
+def index_body(name: str, *, encoder: EncoderIdentity, vectors: VectorSettings | None = None,
+               shards: int | None = None, replicas: int | None = None) -> dict[str, Any]:
+    """The mapping file ``name`` with the vector field, shard counts and encoder identity filled in.
 
     The encoder is recorded in ``_meta`` so that an index never silently mixes
     vectors of two models (ingest/index_versions.py refuses).
     """
     body = copy.deepcopy(_load(name))
+    index_settings = body["settings"]["index"]
+    if shards is not None:
+        index_settings["number_of_shards"] = shards
+    if replicas is not None:
+        index_settings["number_of_replicas"] = replicas
     mappings = body["mappings"]
     field = mappings["properties"]["embedding"]
     field["dimension"] = encoder.dimension

@@ -12,7 +12,7 @@ from lingodex.settings import OpenSearchSettings
 def opensearch_client(settings: OpenSearchSettings) -> OpenSearch:
     """A client for the configured cluster: TLS verification, and basic auth or SigV4, from settings."""
     return OpenSearch(
-        hosts=[settings.url],
+        hosts=settings.hosts,
         http_auth=_auth(settings),
         verify_certs=settings.verify_certs,
         ca_certs=str(settings.ca_certs) if settings.ca_certs else None,

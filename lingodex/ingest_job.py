@@ -31,6 +31,7 @@ from ingest.mappings import PRODUCTS, EncoderIdentity, index_body
 from ingest.readers import SourceRecord
 from ingest.validate import RecordValidator, Rejection
 from lingodex.settings import Settings
+from workers.logs import BATCH_HEADER, JOB_HEADER
 
 
 class JobCounts(BaseModel):
@@ -111,13 +112,16 @@ class IngestJob:
         self.encoder = encoder
         self.on_progress = on_progress
         self._pending: list[tuple[AsyncResult, list[PreparedRecord]]] = []
+        self._batches = 0
         self._saved_at = 0.0
 
     def run(self, records: Iterable[SourceRecord], source: str, index: str, *, new_version: bool = False,
             dead_letters: Path | None = None, job_id: str | None = None) -> JobRecord:
         job = JobRecord(source=source, **({"id": job_id} if job_id else {}))
         job.dead_letters = str(dead_letters or jobs_dir(self.settings) / f"{job.id}.dead-letters.jsonl")
-        body = index_body(PRODUCTS, encoder=self.encoder, vectors=self.settings.ingest.vectors)
+        ingest = self.settings.ingest
+        body = index_body(PRODUCTS, encoder=self.encoder, vectors=ingest.vectors, shards=ingest.shards,
+                          replicas=ingest.replicas)
         target = resolve_target(self.client, index, body, self.encoder, new_version=new_version)
         job.index, job.alias, job.previous = target.index, target.alias, target.previous
         save_job(self.settings, job)
@@ -171,8 +175,11 @@ class IngestJob:
         while len(self._pending) >= self.settings.ingest.max_in_flight:
             self._collect(job, wait=True)
         payload = [record.model_dump(mode="json") for record in batch]
-        chain = (self.celery.signature("lingodex.embed_batch", args=(index, cache_indices, payload), queue="embed")
-                 | self.celery.signature("lingodex.index_batch", args=(index,), queue="index"))
+        self._batches += 1
+        trace = {JOB_HEADER: job.id, BATCH_HEADER: self._batches}  # in every log line the tasks write (workers/logs.py)
+        chain = (self.celery.signature("lingodex.embed_batch", args=(index, cache_indices, payload), queue="embed",
+                                       headers=trace)
+                 | self.celery.signature("lingodex.index_batch", args=(index,), queue="index", headers=trace))
         self._pending.append((chain.apply_async(), batch))
         self._collect(job, wait=False)
 

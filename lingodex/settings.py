@@ -29,7 +29,8 @@ EMBEDDED_BROKER = "embedded"
 class OpenSearchSettings(BaseModel):
     """How to reach the cluster: TLS, and basic auth or AWS SigV4 for secured clusters."""
 
-    url: str = "http://127.0.0.1:9200"
+    url: str = Field("http://127.0.0.1:9200", description="the cluster's URL, or several nodes' URLs separated by "
+                     "commas: the client spreads requests over them and routes around a node that is down")
     username: str | None = None
     password: SecretStr | None = None
     ca_certs: Path | None = Field(None, description="CA bundle used to verify the cluster's certificate")
@@ -38,6 +39,10 @@ class OpenSearchSettings(BaseModel):
     aws_region: str | None = Field(None, description="Amazon OpenSearch Service: sign requests (SigV4) for this "
                                    "region with the AWS credentials boto3 finds (env, profile, IAM role)")
     aws_service: Literal["es", "aoss"] = Field("es", description="es: managed domains; aoss: Serverless collections")
+
+    @property
+    def hosts(self) -> list[str]:
+        return [host.strip() for host in self.url.split(",") if host.strip()]
 
     @model_validator(mode="after")
     def _one_kind_of_auth(self) -> OpenSearchSettings:
@@ -117,6 +122,10 @@ class IngestSettings(BaseModel):
         description="ISO 639-1 codes lingua chooses among when a record names no language")
     min_language_confidence: float = Field(0.3, ge=0, le=1, description="below this a detected language is 'und' (ICU field)")
     max_description_chars: int = Field(32_768, ge=1, description="longer descriptions are cut at a word boundary")
+    shards: int | None = Field(None, ge=1, description="primary shards of a new index version (default: the mapping "
+                               "file's 1); deploy/README.md sizes them")
+    replicas: int | None = Field(None, ge=0, description="replicas of a new index version (default: the mapping "
+                                 "file's 0, for one node); dropped to 0 during a full load and restored after")
     vectors: VectorSettings = VectorSettings()
 
 
@@ -138,6 +147,13 @@ class WorkerSettings(BaseModel):
     task_timeout_s: float = Field(600.0, gt=0)
 
 
+class LogSettings(BaseModel):
+    """Worker log lines: text for a terminal, json for a log pipeline (Loki, CloudWatch, OpenSearch)."""
+
+    format: Literal["text", "json"] = Field("text", description="json: one object per line with the job id, batch "
+                                            "number and task id of the task that logged it")
+
+
 class Settings(BaseSettings):
     """Everything lingodex can be told. See README.md, 'Configuration'."""
 
@@ -150,6 +166,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = WorkerSettings()
     ingest: IngestSettings = IngestSettings()
     search: SearchSettings = SearchSettings()
+    logs: LogSettings = LogSettings()
 
     @field_validator("home")
     @classmethod

@@ -9,6 +9,11 @@ import pytest
 INTEGRATION_DIR = Path(__file__).parent / "integration"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--failover-documents", type=int, default=5000,
+                     help="catalog size of the node-failover load (test_cluster_failover.py); the issue's drill is 50000")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if INTEGRATION_DIR in Path(str(item.fspath)).parents:

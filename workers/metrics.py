@@ -21,6 +21,9 @@ from lingodex.settings import Settings
 from workers.celery_config import QUEUES, embedded_broker_dir
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client when it is imported
+BATCH_TASKS = ("lingodex.embed_batch", "lingodex.index_batch")
+DOCUMENT_OUTCOMES = (("embed", "embedded"), ("embed", "cache_hits"), ("embed", "unchanged"),
+                     ("index", "written"), ("index", "rejected"))  # index/rejected: what becomes dead letters
 
 
 def prepare(settings: Settings, worker_name: str) -> None:
@@ -46,6 +49,11 @@ def _connect_signals(settings: Settings) -> None:
     bulk_errors = Counter("lingodex_bulk_errors", "Documents OpenSearch refused in a bulk request, by error type", ["type"])
     retries = Counter("lingodex_task_retries", "Task retries (cluster unavailable, 429, 5xx)", ["task"])
     failures = Counter("lingodex_task_failures", "Tasks that failed for good", ["task", "error"])
+    for task in BATCH_TASKS:  # present from the start at 0, so rate() and alerts see a series before the first event
+        batch_seconds.labels(task)
+        retries.labels(task)
+    for stage, outcome in DOCUMENT_OUTCOMES:
+        documents.labels(stage, outcome)
     started: dict[str, float] = {}
 
     @signals.task_prerun.connect(weak=False)

@@ -5,6 +5,7 @@
 #   opensearch.sh up [--nodes N]        start 1 node (port 9200) or an N-node cluster (9201..)
 #   opensearch.sh down [--nodes N]      stop it
 #   opensearch.sh status [--nodes N]    print health and node list
+#   opensearch.sh kill --nodes N --node I  SIGKILL node I (failure drills); `up` restarts it
 #   opensearch.sh ml-natives [--nodes N] let ml-commons deploy local models offline (see below)
 #
 # Why not the official tarball? These machines reach Maven Central but not
@@ -236,6 +237,7 @@ start_node() {
       die "port $port is taken by another process (another OpenSearch? \`ss -ltnp | grep $port\`); stop it first"
     fi
   done
+  rm -f "$dir/opensearch.pid"  # left by a crash; start-up checks would take it for this start's node
   write_node_config "$i"
   (( EUID == 0 )) && as_node_user true && chown -R "$RUN_AS_USER:" "$dir" && let_node_user_reach "$LINGODEX_HOME"
   OPENSEARCH_PATH_CONF="$dir/config" OPENSEARCH_JAVA_HOME="$JAVA_HOME" \
@@ -289,6 +291,16 @@ cmd_down() {
   done
 }
 
+# A crash, not a shutdown: no goodbye to the cluster, no flush.
+cmd_kill() {
+  local pid
+  [[ -n "$NODE" ]] || die "kill needs --node I"
+  pid="$(node_pid "$NODE")" || die "node-$NODE is not running"
+  kill -9 "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+  log "node-$NODE killed (pid $pid)"
+}
+
 cmd_status() {
   local url="http://127.0.0.1:$(http_port 1)"
   curl -fsS "$url/_cluster/health?pretty" && curl -fsS "$url/_cat/nodes?v" \
@@ -337,10 +349,11 @@ cmd_ml_natives() {
 
 main() {
   local cmd="${1:-}"; shift || true
-  NODES=1
+  NODES=1 NODE=""
   while (($#)); do
     case "$1" in
       --nodes) NODES="$2"; shift 2 ;;
+      --node) NODE="$2"; shift 2 ;;
       *) die "unknown argument $1" ;;
     esac
   done
@@ -350,8 +363,9 @@ main() {
     up) cmd_up ;;
     down) cmd_down ;;
     status) cmd_status ;;
+    kill) cmd_kill ;;
     ml-natives) cmd_ml_natives ;;
-    *) sed -n '2,9p' "${BASH_SOURCE[0]}"; exit 2 ;;
+    *) sed -n '2,10p' "${BASH_SOURCE[0]}"; exit 2 ;;
   esac
 }
 

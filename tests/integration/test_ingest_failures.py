@@ -10,18 +10,16 @@ import os
 import re
 import signal
 import subprocess
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from opensearchpy import OpenSearch
 
-from ingest.readers import read_records
-from lingodex.ingest_job import JobRecord, build_ingest_job
+from lingodex.ingest_job import JobRecord
 from lingodex.settings import Settings
 from tests.catalogs import write_catalog
+from tests.loads import load_in_background, wait_for
 from workers.launcher import running_workers
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,40 +28,6 @@ RECORDS = 1500
 
 def failure_settings(settings: Settings, home: Path, batch_size: int = 50) -> Settings:
     return settings.model_copy(update={"home": home, "ingest": settings.ingest.model_copy(update={"batch_size": batch_size})})
-
-
-def load_in_background(settings: Settings, path: Path, index: str) -> tuple[threading.Thread, dict, Callable[[], JobRecord]]:
-    """Start the load on a thread; returns the thread, live progress, and the final job."""
-    progress: dict = {}
-    outcome: dict = {}
-
-    def on_progress(job: JobRecord) -> None:
-        progress["counts"] = job.counts.model_copy()
-
-    def run() -> None:
-        try:
-            outcome["job"] = build_ingest_job(settings, on_progress=on_progress).run(read_records(path), str(path), index)
-        except BaseException as error:  # noqa: BLE001 - handed to the test thread
-            outcome["error"] = error
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-
-    def result() -> JobRecord:
-        thread.join(timeout=900)
-        assert not thread.is_alive(), "the load did not finish within 15 minutes"
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome["job"]
-
-    return thread, progress, result
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
 
 
 def assert_every_record_indexed_once(client: OpenSearch, index: str, job: JobRecord, records: list[dict]) -> None:

@@ -15,6 +15,12 @@ def test_username_and_password_become_basic_auth() -> None:
     assert auth_of(OpenSearchSettings(username="search", password="s3cret")) == ("search", "s3cret")
 
 
+def test_several_comma_separated_urls_become_one_client_over_every_node() -> None:
+    client = opensearch_client(OpenSearchSettings(url="http://10.0.0.1:9200, http://10.0.0.2:9200,http://10.0.0.3:9200"))
+    hosts = sorted(connection.host for connection in client.transport.connection_pool.connections)
+    assert hosts == ["http://10.0.0.1:9200", "http://10.0.0.2:9200", "http://10.0.0.3:9200"]
+
+
 def test_no_credentials_means_no_auth() -> None:
     assert auth_of(OpenSearchSettings()) is None
 

@@ -24,6 +24,7 @@ CHART_CHOICES = {
     ("worker", "metrics_port"): "Prometheus scrapes the pods",
     ("encoder", "provider"): "GPU workers run CUDA",
     ("encoder", "precision"): "GPU workers run fp16",
+    ("logs", "format"): "pods log JSON for the cluster's log pipeline",
 }
 EVERYTHING_ON = {"tls": {"caSecret": "opensearch-ca"}, "modelCache": {"mode": "pvc"},
                  "metrics": {"serviceMonitor": True},

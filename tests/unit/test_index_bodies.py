@@ -45,6 +45,12 @@ def test_vector_method_comes_from_settings() -> None:
         "m": 32, "ef_construction": 256, "encoder": {"name": "sq", "parameters": {"type": "fp16"}}}}
 
 
+def test_shard_and_replica_counts_come_from_settings_when_set_and_from_the_mapping_file_otherwise() -> None:
+    assert index_body("products", encoder=E5)["settings"]["index"]["number_of_replicas"] == 0
+    index = index_body("products", encoder=E5, shards=3, replicas=1)["settings"]["index"]
+    assert (index["number_of_shards"], index["number_of_replicas"]) == (3, 1)
+
+
 def test_fp16_vectors_without_faiss_are_refused() -> None:
     with pytest.raises(ValueError, match="needs engine faiss"):
         VectorSettings(engine="lucene", fp16=True)
