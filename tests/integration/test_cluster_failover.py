@@ -4,8 +4,8 @@ The module starts the cluster of `make opensearch-cluster-up` (ports
 9201-9203, all nodes data and cluster-manager) beside the session's single
 node and stops it afterwards. The catalog has ``--failover-documents``
 records: 5,000 by default to keep CI in its budget; the issue's drill is
-`pytest tests/integration/test_cluster_failover.py --failover-documents 50000`
-(figures in BENCHMARKS.md).
+`pytest tests/integration/test_cluster_failover.py --failover-documents 50000
+--timeout 3600` (figures in BENCHMARKS.md).
 """
 
 from __future__ import annotations

@@ -67,6 +67,7 @@ def test_worker_metrics_follow_a_load_while_it_runs(settings: Settings, index_na
     assert any(samples[EMBED_QUEUE] > 0 for samples in during), "no scrape saw batches waiting in the broker"
     assert any(samples.get(("lingodex_batch_seconds_count", (("task", "lingodex.index_batch"),)), 0) > 0
                for samples in during)
+    assert any(samples.get(("lingodex_embed_seconds_count", (("texts_up_to", "32"),)), 0) > 0 for samples in during)
     for series in (("lingodex_task_retries_total", (("task", "lingodex.embed_batch"),)),
                    ("lingodex_documents_total", (("outcome", "rejected"), ("stage", "index")))):
         assert during[0].get(series) == 0, f"{series} is not exported at 0 before its first event"
