@@ -12,6 +12,11 @@ from lingodex.ingest_job import JobRecord, build_ingest_job
 from lingodex.settings import Settings
 
 
+def scratch_settings(settings: Settings, home: Path, **ingest: object) -> Settings:
+    """The session's settings with a home of their own (broker files, jobs, worker log) and these ingest values."""
+    return settings.model_copy(update={"home": home, "ingest": settings.ingest.model_copy(update=ingest)})
+
+
 def load_in_background(settings: Settings, path: Path, index: str, timeout_s: float = 900,
                        ) -> tuple[threading.Thread, dict, Callable[[], JobRecord]]:
     """Start the load on a thread; returns the thread, live progress, and the final job."""

@@ -68,7 +68,7 @@ def _connect_signals(settings: Settings) -> None:
         if state != "SUCCESS" or not isinstance(retval, dict):
             return
         if task.name == "lingodex.embed_batch":
-            for outcome in ("embedded", "cache_hits", "unchanged"):
+            for outcome in (outcome for stage, outcome in DOCUMENT_OUTCOMES if stage == "embed"):
                 documents.labels("embed", outcome).inc(retval["counts"][outcome])
             if retval["counts"]["embedded"]:
                 embed_seconds.labels(texts_up_to(retval["counts"]["embedded"])).observe(retval["embed_seconds"])

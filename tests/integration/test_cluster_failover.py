@@ -24,7 +24,7 @@ from lingodex.ingest_job import build_ingest_job
 from lingodex.settings import Settings
 from tests.catalogs import write_catalog
 from tests.indices import drop_with_versions
-from tests.loads import load_in_background, wait_for
+from tests.loads import load_in_background, scratch_settings, wait_for
 from workers.launcher import running_workers
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,11 +40,9 @@ def cluster_script(*args: str, timeout_s: float = 600) -> None:
 @pytest.fixture(scope="module")
 def cluster_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The session's settings aimed at all three nodes, for a 3-shard index with one replica."""
-    return settings.model_copy(update={
-        "home": tmp_path_factory.mktemp("failover-home"),
-        "opensearch": settings.opensearch.model_copy(update={"url": ",".join(NODES)}),
-        "ingest": settings.ingest.model_copy(update={"batch_size": 200, "shards": 3, "replicas": 1}),
-    })
+    return scratch_settings(settings, tmp_path_factory.mktemp("failover-home"), batch_size=200, shards=3,
+                            replicas=1).model_copy(
+        update={"opensearch": settings.opensearch.model_copy(update={"url": ",".join(NODES)})})
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +74,7 @@ def test_a_load_completes_exactly_while_a_data_node_is_killed_and_restarted(
     path = tmp_path / "catalog.jsonl"
     records = write_catalog(path, documents, seed=23)
     first = tmp_path / "first.jsonl"
-    first.write_text("".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:200]), encoding="utf-8")
+    write_catalog(first, 200, seed=23)  # the same seed: the catalog's first 200 products
     with running_workers(cluster_settings):
         # The alias and its version exist with their replica, as for a nightly update (a first full load runs
         # without replicas, so a node lost then takes shards away until it returns: the retries cover that).

@@ -19,15 +19,11 @@ from opensearchpy import OpenSearch
 from lingodex.ingest_job import JobRecord
 from lingodex.settings import Settings
 from tests.catalogs import write_catalog
-from tests.loads import load_in_background, wait_for
+from tests.loads import load_in_background, scratch_settings, wait_for
 from workers.launcher import running_workers
 
 REPO = Path(__file__).resolve().parents[2]
 RECORDS = 1500
-
-
-def failure_settings(settings: Settings, home: Path, batch_size: int = 50) -> Settings:
-    return settings.model_copy(update={"home": home, "ingest": settings.ingest.model_copy(update={"batch_size": batch_size})})
 
 
 def assert_every_record_indexed_once(client: OpenSearch, index: str, job: JobRecord, records: list[dict]) -> None:
@@ -40,7 +36,7 @@ def assert_every_record_indexed_once(client: OpenSearch, index: str, job: JobRec
 
 def test_a_load_finishes_with_every_document_when_opensearch_restarts_midway(
         settings: Settings, client: OpenSearch, index_name: str, tmp_path: Path) -> None:
-    load_settings = failure_settings(settings, tmp_path)
+    load_settings = scratch_settings(settings, tmp_path, batch_size=50)
     path = tmp_path / "catalog.jsonl"
     records = write_catalog(path, RECORDS, seed=11)
     with running_workers(load_settings):
@@ -75,7 +71,7 @@ def embedding_in_progress(log: Path) -> bool:
 
 def test_a_batch_in_a_worker_killed_with_sigkill_is_redelivered_and_indexed_once(
         settings: Settings, client: OpenSearch, index_name: str, tmp_path: Path) -> None:
-    load_settings = failure_settings(settings, tmp_path, batch_size=300)  # ~1.5 s of embedding per batch
+    load_settings = scratch_settings(settings, tmp_path, batch_size=300)  # ~1.5 s of embedding per batch
     path = tmp_path / "catalog.jsonl"
     records = write_catalog(path, RECORDS, seed=13)
     log = tmp_path / "worker.log"

@@ -18,6 +18,7 @@ from lingodex.ingest_job import JobRecord, build_ingest_job
 from lingodex.settings import Settings
 from tests.catalogs import VOCABULARY, write_catalog
 from tests.indices import drop_with_versions
+from tests.loads import scratch_settings
 from workers.launcher import running_workers
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -26,8 +27,7 @@ GOOD = {"id": "good-1", "title": "Wireless noise cancelling headphones", "lang":
 
 @pytest.fixture(scope="module")
 def ingest_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    home = tmp_path_factory.mktemp("ingest-home")
-    return settings.model_copy(update={"home": home, "ingest": settings.ingest.model_copy(update={"batch_size": 50})})
+    return scratch_settings(settings, tmp_path_factory.mktemp("ingest-home"), batch_size=50)
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from ingest.readers import read_records
 from lingodex.ingest_job import build_ingest_job
 from lingodex.settings import LogSettings, Settings
 from tests.catalogs import write_catalog
+from tests.loads import scratch_settings
 from workers.launcher import running_workers
 
 
@@ -19,10 +20,8 @@ def json_lines(path: Path) -> list[dict]:
 
 def test_every_indexed_batch_is_logged_as_json_with_its_job_batch_and_task(
         settings: Settings, index_name: str, tmp_path: Path) -> None:
-    json_settings = settings.model_copy(update={
-        "home": tmp_path, "logs": LogSettings(format="json"),
-        "ingest": settings.ingest.model_copy(update={"batch_size": 30}),
-    })
+    json_settings = scratch_settings(settings, tmp_path, batch_size=30).model_copy(
+        update={"logs": LogSettings(format="json")})
     path = tmp_path / "catalog.jsonl"
     write_catalog(path, 90, seed=3)
     log = tmp_path / "worker.log"

@@ -16,7 +16,7 @@ from ingest.readers import read_records
 from lingodex.ingest_job import build_ingest_job
 from lingodex.settings import Settings
 from tests.catalogs import write_catalog
-from tests.loads import load_in_background
+from tests.loads import load_in_background, scratch_settings
 from workers.launcher import running_workers
 
 
@@ -33,11 +33,8 @@ def scrape(port: int) -> dict[tuple[str, tuple], float]:
 
 
 def metered_settings(settings: Settings, home: Path, batch_size: int) -> Settings:
-    return settings.model_copy(update={
-        "home": home,
-        "worker": settings.worker.model_copy(update={"metrics_port": free_port()}),
-        "ingest": settings.ingest.model_copy(update={"batch_size": batch_size}),
-    })
+    return scratch_settings(settings, home, batch_size=batch_size).model_copy(
+        update={"worker": settings.worker.model_copy(update={"metrics_port": free_port()})})
 
 
 EMBEDDED = ("lingodex_documents_total", (("outcome", "embedded"), ("stage", "embed")))
