@@ -151,9 +151,10 @@ def _int8(fp32_dir: Path, out_dir: Path, *, down_projections: DownProjections = 
     from optimum.onnxruntime.configuration import AutoQuantizationConfig
 
     model_path = fp32_dir / MODEL_FILE
-    floor = _activation_floor(fp32_dir) if down_projections == "per_token" else None
-    down = _ffn_down_projections(model_path)
-    excluded = _activation_matmuls(model_path) + (down if down_projections != "per_tensor" else [])
+    config = json.loads((fp32_dir / "config.json").read_text())
+    floor = _activation_floor(config) if down_projections == "per_token" else None
+    attention, down = _matmul_roles(model_path, config)
+    excluded = attention + (down if down_projections != "per_tensor" else [])
     quantization = AutoQuantizationConfig.avx512_vnni(
         is_static=False, per_channel=True, operators_to_quantize=["MatMul"], nodes_to_exclude=excluded)
     ORTQuantizer.from_pretrained(str(fp32_dir)).quantize(quantization_config=quantization, save_dir=str(out_dir))
@@ -164,36 +165,34 @@ def _int8(fp32_dir: Path, out_dir: Path, *, down_projections: DownProjections = 
     return out_dir
 
 
-def _activation_floor(model_dir: Path) -> float | None:
+def _activation_floor(config: dict) -> float | None:
     """The activation's lower bound, or None (down-projections then stay fp32) for one we do not know."""
-    hidden_act = json.loads((model_dir / "config.json").read_text()).get("hidden_act", "")
     try:
-        return activation_floor(hidden_act)
+        return activation_floor(config.get("hidden_act", ""))
     except UnsupportedActivation as error:
         log.warning("down-projections kept fp32", extra={"reason": str(error)})
         return None
 
 
-def _ffn_down_projections(model_path: Path) -> list[str]:
-    """MatMul nodes whose weight maps the (wider) intermediate size back to the hidden size."""
+def _matmul_roles(model_path: Path, config: dict) -> tuple[list[str], list[str]]:
+    """MatMul node names, read in one pass: attention's products (no weight initializer among
+    their inputs), and the FFN down-projections (a weight mapping the wider intermediate size
+    back to the hidden size)."""
     import onnx
 
-    config = json.loads((model_path.parent / "config.json").read_text())
-    wanted = (config["intermediate_size"], config["hidden_size"])
+    down_shape = (config["intermediate_size"], config["hidden_size"])
     model = onnx.load(str(model_path), load_external_data=False)
     shapes = {init.name: tuple(init.dims) for init in model.graph.initializer}
-    return [node.name for node in model.graph.node
-            if node.op_type == "MatMul" and any(shapes.get(name) == wanted for name in node.input)]
-
-
-def _activation_matmuls(model_path: Path) -> list[str]:
-    """MatMul nodes with no weight initializer among their inputs: attention's two products."""
-    import onnx
-
-    model = onnx.load(str(model_path), load_external_data=False)
-    weights = {init.name for init in model.graph.initializer}
-    return [node.name for node in model.graph.node
-            if node.op_type == "MatMul" and not any(name in weights for name in node.input)]
+    attention, down = [], []
+    for node in model.graph.node:
+        if node.op_type != "MatMul":
+            continue
+        weights = [shapes[name] for name in node.input if name in shapes]
+        if not weights:
+            attention.append(node.name)
+        elif down_shape in weights:
+            down.append(node.name)
+    return attention, down
 
 
 def _fp16(fp32_dir: Path, out_dir: Path) -> Path:

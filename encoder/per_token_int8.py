@@ -50,9 +50,10 @@ def quantize_per_token(model_path: Path, matmul_names: list[str], floor: float) 
     """Rewrite the named fp32 MatMuls (activation @ weight initializer) in place."""
     import onnx
 
-    external = any(init.data_location == onnx.TensorProto.EXTERNAL
-                   for init in onnx.load(str(model_path), load_external_data=False).graph.initializer)
-    model = onnx.load(str(model_path))
+    model = onnx.load(str(model_path), load_external_data=False)
+    external = any(init.data_location == onnx.TensorProto.EXTERNAL for init in model.graph.initializer)
+    if external:
+        onnx.load_external_data_for_model(model, str(model_path.parent))
     graph = model.graph
     weights = {init.name: init for init in graph.initializer}
     opset = next(entry.version for entry in model.opset_import if entry.domain in ("", "ai.onnx"))
