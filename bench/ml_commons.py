@@ -13,6 +13,7 @@ and run it; they are what OpenSearch's own local-model tutorial sets.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 import zipfile
 from pathlib import Path
@@ -33,11 +34,18 @@ TEXT_FIELD = "lingodex_embedding_text"  # the same "passage: brand title" text o
 
 def model_zip(export_dir: Path, target: Path) -> Path:
     """The export's graph without our pooling head, zipped with its tokenizer as ml-commons expects."""
-    import onnx.utils
+    import onnx
+    from onnx import TensorProto, helper
+    from onnx.utils import Extractor
 
+    model = onnx.load(str(export_dir / "model.onnx"))
+    # onnx's shape inference cannot see through onnxruntime's fused attention, so the cut point is typed here
+    width = json.loads((export_dir / "config.json").read_text())["hidden_size"]
+    model.graph.value_info.append(
+        helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["batch", "sequence", width]))
     hidden = target.with_suffix(".onnx")
-    onnx.utils.extract_model(str(export_dir / "model.onnx"), str(hidden),
-                             ["input_ids", "attention_mask", "token_type_ids"], ["last_hidden_state"])
+    cut = Extractor(model).extract_model(["input_ids", "attention_mask", "token_type_ids"], ["last_hidden_state"])
+    onnx.save(cut, str(hidden))
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
         archive.write(hidden, "model.onnx")
         archive.write(export_dir / "tokenizer.json", "tokenizer.json")

@@ -8,15 +8,23 @@ handful of levels. On multilingual-e5-small that alone pulled mean cosine to
 PyTorch from 0.9991 to 0.9972, under the export's 0.999 bar, so these MatMuls
 used to stay fp32 at a third of the int8 speed-up (BENCHMARKS.md, recipes).
 
-Here each token gets its own scale, computed in the graph from its own maximum.
-The activation's output is bounded below (GELU >= -0.17), so x + c >= 0 fills
-all 256 uint8 levels with zero point 0, and the shift comes back out exactly:
-(x + c) @ W = x @ W + c * colsum(W), a constant subtracted after the product.
-Adding half a step before the float->uint8 Cast rounds the non-negative values,
-so quantising costs one reduction and three elementwise passes.
+Here each token gets its own scale, computed in the graph from its own maximum
+m. The activation's output is bounded below (GELU >= -0.17 = -c), so a fixed
+uint8 zero point Z covers it: the step s = max(m / (255 - Z), c / Z) puts
+every value of the token in [-Z*s, (255 - Z)*s]. A fixed zero point is what
+MatMulInteger takes (onnxruntime refuses one per row), and it subtracts it
+inside the int8 GEMM; the weight's column scales and the token's step are two
+multiplications after it. Quantising costs one reduction and one
+QuantizeLinear pass (per-axis, over the tokens), where shifting, scaling and
+casting by hand took four passes (BENCHMARKS.md, recipes).
+
+Z = 32 spends an eighth of the levels below zero: tokens whose maximum passes
+c * (255 - Z) / Z (1.2 for GELU) keep 223 levels, quieter ones a step of at
+most c / Z (0.0053). An activation bounded at zero (ReLU) takes Z = 0.
 
 Weights are int8, symmetric, one scale per output column (what the dynamic
-quantiser does for the other MatMuls).
+quantiser does for the other MatMuls). Only standard ONNX operators are
+used, so the graph runs wherever the rest of the int8 export does.
 """
 
 from __future__ import annotations
@@ -31,6 +39,9 @@ ACTIVATION_FLOOR = {
     "gelu": 0.17, "gelu_new": 0.17, "gelu_fast": 0.17, "gelu_pytorch_tanh": 0.17,
     "relu": 0.0, "silu": 0.2785, "swish": 0.2785,
 }
+
+
+ZERO_POINT = 32  # uint8 levels below zero for an activation with a negative floor
 
 
 class UnsupportedActivation(ValueError):
@@ -69,8 +80,7 @@ def quantize_per_token(model_path: Path, matmul_names: list[str], floor: float) 
         activation, weight_name = node.input
         if weight_name not in weights:
             raise ValueError(f"{node.name}: second input {weight_name!r} is not a weight initializer")
-        nodes, initializers = _per_token_matmul(node.name, activation, weights[weight_name], node.output[0],
-                                                floor, opset)
+        nodes, initializers = _per_token_matmul(node.name, activation, weights[weight_name], node.output[0], opset)
         rewritten += nodes
         constants += initializers
         replaced_weights.add(weight_name)
@@ -91,41 +101,43 @@ def quantize_per_token(model_path: Path, matmul_names: list[str], floor: float) 
 
 
 def _shared_constants(floor: float) -> list:
+    """The zero point, the levels above it, and the smallest step (c / Z; a tiny one keeps an all-zero token finite)."""
     from onnx import numpy_helper
 
-    values = {"pt_floor": np.float32(floor), "pt_levels": np.float32(255.0), "pt_half": np.float32(0.5),
-              "pt_tiny": np.float32(1e-12), "pt_last_axis": np.array([-1], dtype=np.int64)}
+    zero_point = ZERO_POINT if floor > 0 else 0
+    values = {"pt_zero_point": np.uint8(zero_point), "pt_levels_above": np.float32(255 - zero_point),
+              "pt_min_step": np.float32(floor / zero_point if zero_point else 1e-12),
+              "pt_last_axis": np.array([-1], dtype=np.int64)}
     return [numpy_helper.from_array(np.asarray(value), name) for name, value in values.items()]
 
 
-def _per_token_matmul(name: str, x: str, weight, output: str, floor: float, opset: int) -> tuple[list, list]:
+def _per_token_matmul(name: str, x: str, weight, output: str, opset: int) -> tuple[list, list]:
     from onnx import TensorProto, helper, numpy_helper
 
     w = numpy_helper.to_array(weight).astype(np.float32)
     w_scale = np.abs(w).max(axis=0) / 127.0
     w_scale[w_scale == 0] = 1.0
     w_q = np.clip(np.round(w / w_scale), -127, 127).astype(np.int8)
-    shift = (floor * (w_q.astype(np.float32) * w_scale).sum(axis=0)).astype(np.float32)
     p = f"{name}_pt"
     initializers = [numpy_helper.from_array(w_q, f"{p}_w"), numpy_helper.from_array(w_scale.astype(np.float32), f"{p}_w_scale"),
-                    numpy_helper.from_array(shift, f"{p}_shift")]
+                    numpy_helper.from_array(np.array([-1, w.shape[0]], dtype=np.int64), f"{p}_token_rows")]
     reduce_max = (helper.make_node("ReduceMax", [x, "pt_last_axis"], [f"{p}_max"], keepdims=1) if opset >= 18
                   else helper.make_node("ReduceMax", [x], [f"{p}_max"], keepdims=1, axes=[-1]))
     nodes = [
-        reduce_max,                                                               # per-token maximum
-        helper.make_node("Add", [f"{p}_max", "pt_floor"], [f"{p}_range"]),
-        helper.make_node("Div", [f"{p}_range", "pt_levels"], [f"{p}_step0"]),
-        helper.make_node("Max", [f"{p}_step0", "pt_tiny"], [f"{p}_step"]),       # an all-floor token
-        helper.make_node("Reciprocal", [f"{p}_step"], [f"{p}_inv"]),
-        helper.make_node("Mul", [f"{p}_step", "pt_half"], [f"{p}_half_step"]),
-        helper.make_node("Add", [f"{p}_half_step", "pt_floor"], [f"{p}_offset"]),
-        helper.make_node("Add", [x, f"{p}_offset"], [f"{p}_shifted"]),            # x + c + step/2 >= 0
-        helper.make_node("Mul", [f"{p}_shifted", f"{p}_inv"], [f"{p}_scaled"]),
-        helper.make_node("Cast", [f"{p}_scaled"], [f"{p}_q"], to=TensorProto.UINT8),  # truncation = rounding
-        helper.make_node("MatMulInteger", [f"{p}_q", f"{p}_w"], [f"{p}_acc"], name=f"{name}_per_token"),
-        helper.make_node("Cast", [f"{p}_acc"], [f"{p}_accf"], to=TensorProto.FLOAT),
-        helper.make_node("Mul", [f"{p}_accf", f"{p}_step"], [f"{p}_token_scaled"]),
-        helper.make_node("Mul", [f"{p}_token_scaled", f"{p}_w_scale"], [f"{p}_y_shifted"]),
-        helper.make_node("Sub", [f"{p}_y_shifted", f"{p}_shift"], [output]),
+        reduce_max,                                                                   # per-token maximum
+        helper.make_node("Div", [f"{p}_max", "pt_levels_above"], [f"{p}_fit"]),
+        helper.make_node("Max", [f"{p}_fit", "pt_min_step"], [f"{p}_step"]),         # [..., 1]: the floor stays in range
+        # QuantizeLinear's per-axis scale runs along one axis, so the tokens are laid out as rows of a matrix
+        helper.make_node("Reshape", [x, f"{p}_token_rows"], [f"{p}_rows"]),
+        helper.make_node("Reshape", [f"{p}_step", "pt_last_axis"], [f"{p}_row_step"]),
+        helper.make_node("Shape", [f"{p}_row_step"], [f"{p}_row_count"]),
+        helper.make_node("Expand", ["pt_zero_point", f"{p}_row_count"], [f"{p}_row_zero_point"]),
+        helper.make_node("QuantizeLinear", [f"{p}_rows", f"{p}_row_step", f"{p}_row_zero_point"], [f"{p}_q_rows"], axis=0),
+        helper.make_node("Shape", [x], [f"{p}_x_shape"]),
+        helper.make_node("Reshape", [f"{p}_q_rows", f"{p}_x_shape"], [f"{p}_q"]),
+        helper.make_node("MatMulInteger", [f"{p}_q", f"{p}_w", "pt_zero_point"], [f"{p}_acc"], name=f"{name}_per_token"),
+        helper.make_node("Cast", [f"{p}_acc"], [f"{p}_acc_float"], to=TensorProto.FLOAT),
+        helper.make_node("Mul", [f"{p}_acc_float", f"{p}_w_scale"], [f"{p}_per_step"]),
+        helper.make_node("Mul", [f"{p}_per_step", f"{p}_step"], [output]),
     ]
     return nodes, initializers

@@ -59,3 +59,28 @@ def test_int8_export_keeps_cross_lingual_top1_except_near_ties(fp32_encoder, int
     assert (fp32.argmax(1) == int8.argmax(1))[clear].all()
     correct = [english[i].id == q.target for i, q in zip(int8.argmax(1), queries, strict=True)]
     assert np.mean(correct) >= 0.95
+
+
+def op_types(model_path: Path) -> set[str]:
+    import onnx
+
+    return {node.op_type for node in onnx.load(str(model_path), load_external_data=False).graph.node}
+
+
+def test_int8_export_fuses_attention_and_quantises_every_weight_matmul(int8_dir: Path) -> None:
+    ops = op_types(int8_dir / "model.onnx")
+    assert "MultiHeadAttention" in ops and "Softmax" not in ops
+    assert {"DynamicQuantizeLinear", "MatMulInteger", "QuantizeLinear"} <= ops and "MatMul" not in ops
+
+
+def test_int8_export_of_a_model_optimum_cannot_fuse_keeps_attention_unfused(fp32_dir: Path, tmp_path, monkeypatch) -> None:
+    from optimum.onnxruntime import ORTOptimizer
+
+    def unknown_model_type(*args, **kwargs):
+        raise NotImplementedError("ORTOptimizer has no fusion for model type 'novel'")
+
+    monkeypatch.setattr(ORTOptimizer, "optimize", unknown_model_type)
+    ops = op_types(export_module._int8(fp32_dir, tmp_path / "int8") / "model.onnx")
+    assert "MultiHeadAttention" not in ops and "Softmax" in ops
+    assert {"MatMulInteger", "QuantizeLinear"} <= ops
+

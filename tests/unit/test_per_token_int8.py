@@ -10,7 +10,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from encoder.per_token_int8 import UnsupportedActivation, activation_floor, quantize_per_token
+from encoder.per_token_int8 import ZERO_POINT, UnsupportedActivation, activation_floor, quantize_per_token
 
 HIDDEN, INTERMEDIATE = 8, 32
 GELU_FLOOR = activation_floor("gelu")
@@ -55,7 +55,7 @@ def test_rewritten_down_projection_matches_fp32_within_one_quantisation_step(tmp
 
     ops = {node.op_type for node in onnx.load(str(quantised)).graph.node}
     assert "MatMulInteger" in ops and "MatMul" not in ops
-    step = (x.max(axis=-1, keepdims=True) + GELU_FLOOR) / 255  # the activation step of each token
+    step = np.maximum(x.max(axis=-1, keepdims=True) / (255 - ZERO_POINT), GELU_FLOOR / ZERO_POINT)  # each token's
     bound = INTERMEDIATE * (step * np.abs(weight).max() + x.max() * np.abs(weight).max() / 127)
     assert np.all(np.abs(result - reference) <= bound)
     assert np.abs(result - reference).mean() < 0.01 * np.abs(reference).mean()
@@ -84,6 +84,21 @@ def test_values_at_the_activation_floor_quantise_to_the_floor(tmp_path, weight) 
     x[0, 1, 0] = 3.0
 
     assert np.allclose(run(quantised, x), run(fp32, x), atol=0.02)
+
+
+def test_an_activation_bounded_at_zero_uses_every_level_above_it(tmp_path, weight) -> None:
+    fp32, quantised = tmp_path / "fp32.onnx", tmp_path / "int8.onnx"
+    down_projection_graph(fp32, weight)
+    down_projection_graph(quantised, weight)
+    quantize_per_token(quantised, ["down"], activation_floor("relu"))
+    x = np.maximum(np.random.default_rng(3).normal(0, 1.5, (2, 5, INTERMEDIATE)), 0).astype(np.float32)
+    x[1, 4] = 0.0  # a token with nothing above zero must not divide by a zero step
+
+    reference, result = run(fp32, x), run(quantised, x)
+
+    step = x.max(axis=-1, keepdims=True) / 255
+    assert np.all(np.isfinite(result))
+    assert np.all(np.abs(result - reference) <= INTERMEDIATE * (step + x.max() / 127) * np.abs(weight).max())
 
 
 def test_the_replaced_fp32_weight_is_not_kept_in_the_file(tmp_path, weight) -> None:
