@@ -83,4 +83,3 @@ def test_int8_export_of_a_model_optimum_cannot_fuse_keeps_attention_unfused(fp32
     ops = op_types(export_module._int8(fp32_dir, tmp_path / "int8") / "model.onnx")
     assert "MultiHeadAttention" not in ops and "Softmax" in ops
     assert {"MatMulInteger", "QuantizeLinear"} <= ops
-

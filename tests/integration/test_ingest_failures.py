@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -57,30 +58,42 @@ def pool_children(worker_pid: int) -> list[int]:
     return [int(pid) for pid in children]
 
 
-def embedding_in_progress(log: Path) -> bool:
-    """An embed task was received and has been running for a while: the pool process is mid-batch.
+RECEIVED = re.compile(r"\[([\d-]+ [\d:,]+): INFO/MainProcess\] Task lingodex\.embed_batch\[([0-9a-f-]+)\] received")
+EMBED_TIME = re.compile(r"embed_batch\[[0-9a-f-]+\] succeeded in ([0-9.]+)s")
 
-    Killing it between tasks instead hits a window in Celery's prefork pool
-    where a job handed to a process that dies before accepting it is neither
-    failed nor requeued (see the note in workers/tasks.py).
+
+def embed_batch_mid_way(log: Path) -> bool:
+    """The newest embed task was received at least 0.1 s ago and has at least half a batch's time left to run.
+
+    The pool process is then mid-batch. Killing it between tasks instead hits
+    a window in Celery's prefork pool where a job handed to a process that dies
+    before accepting it is neither failed nor requeued (see the note in
+    workers/tasks.py). The batch time is read from the batches already done
+    (the fastest of them), so the window follows the machine's speed rather
+    than a fixed sleep that a faster encoder outruns.
     """
     text = log.read_text()
-    received = re.findall(r"lingodex\.embed_batch\[([0-9a-f-]+)\] received", text)
-    return bool(received) and f"embed_batch[{received[-1]}] succeeded" not in text
+    received = RECEIVED.findall(text)
+    batch_times = [float(seconds) for seconds in EMBED_TIME.findall(text)]
+    if not received or not batch_times:
+        return False
+    stamp, task = received[-1]
+    if f"embed_batch[{task}] succeeded" in text:
+        return False
+    age = time.time() - datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()  # the log writes local time
+    return 0.1 <= age <= min(batch_times) / 2
 
 
 def test_a_batch_in_a_worker_killed_with_sigkill_is_redelivered_and_indexed_once(
         settings: Settings, client: OpenSearch, index_name: str, tmp_path: Path) -> None:
-    load_settings = scratch_settings(settings, tmp_path, batch_size=300)  # ~1.5 s of embedding per batch
+    load_settings = scratch_settings(settings, tmp_path, batch_size=300)  # about 1 s of embedding per batch on 2 cores
     path = tmp_path / "catalog.jsonl"
     records = write_catalog(path, RECORDS, seed=13)
     log = tmp_path / "worker.log"
     with running_workers(load_settings, log_file=log) as worker:
         _, progress, result = load_in_background(load_settings, path, index_name)
         wait_for(lambda: progress.get("counts") and progress["counts"].indexed >= 200, 300, "the first batches")
-        wait_for(lambda: embedding_in_progress(log), 120, "an embed task in progress")
-        time.sleep(1.0)
-        assert embedding_in_progress(log), "the batch finished before the kill; use larger batches"
+        wait_for(lambda: embed_batch_mid_way(log), 120, "an embed task in its first half", poll_s=0.05)
         killed = pool_children(worker.pid)
         assert killed, "the worker has no pool process to kill"
         for pid in killed:

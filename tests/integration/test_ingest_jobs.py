@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from lingodex.ingest_job import JobRecord, build_ingest_job
 from lingodex.settings import Settings
 from tests.catalogs import VOCABULARY, write_catalog
 from tests.indices import drop_with_versions
-from tests.loads import scratch_settings
+from tests.loads import scratch_settings, wait_for
 from workers.launcher import running_workers
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -263,7 +262,7 @@ def test_queries_on_the_alias_never_fail_while_a_reindex_swaps_it(
     try:
         rebuilt = build_ingest_job(ingest_settings).run(stored_records(client, first.index), "reindex", index_name,
                                                         new_version=True)
-        time.sleep(1.0)
+        wait_for(lambda: any(index == rebuilt.index for index, _, _ in served), 30, "a query after the swap")
     finally:
         stop.set()
         searcher.join()
