@@ -107,9 +107,10 @@ def cpu_engine(name: str, model_dir: Path, profile: ModelProfile, cache: Path, b
     fp32 = exported_model(model_dir, profile, ExportSpec("fp32"), cache)
     if name == "pytorch-fp32":
         forward = TorchForward(model_dir, profile)
-        return EncodingPipeline(profile, fp32 / "tokenizer.json", forward, budget)
+        return EncodingPipeline(profile, fp32 / "tokenizer.json", forward, budget, equal_lengths=True)
     export = exported_model(model_dir, profile, ExportSpec(name.split("-")[1]), cache)
-    return EncodingPipeline(profile, export / "tokenizer.json", EncoderSession(export / "model.onnx", "cpu").run, budget)
+    return EncodingPipeline(profile, export / "tokenizer.json", EncoderSession(export / "model.onnx", "cpu").run, budget,
+                            equal_lengths=True)  # every engine gets the batches lingodex's CPU encoder makes
 
 
 def run_cpu_engine(args: argparse.Namespace) -> None:

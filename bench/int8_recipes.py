@@ -71,6 +71,7 @@ def build_recipes(model_dir: Path, work: Path, pooling: str, normalize: bool) ->
     _export_fp32(model_dir, plain, opset=18)
     recipes = {
         "int8 (shipped): down-projections per token": _int8(plain, work / "int8"),
+        "int8, attention always masked": _int8(plain, work / "int8-masked", unpadded_attention=False),
         "int8, attention unfused": _int8(plain, work / "int8-unfused", fuse_attention=False),
         "int8, down-projections per tensor": _int8(plain, work / "int8-per-tensor", down_projections="per_tensor"),
         "int8, down-projections fp32": _int8(plain, work / "int8-down-fp32", down_projections="fp32"),
@@ -112,7 +113,8 @@ def main() -> None:
     profile = load_profile("multilingual-e5-small")
     model_dir = resolve_model_dir(profile, args.home / "hf")
     recipes = build_recipes(model_dir, args.work, profile.pooling, profile.normalize)
-    pipelines = {name: EncodingPipeline(profile, path / "tokenizer.json", EncoderSession(path / MODEL_FILE, "cpu").run, 2048)
+    pipelines = {name: EncodingPipeline(profile, path / "tokenizer.json", EncoderSession(path / MODEL_FILE, "cpu").run, 2048,
+                                       equal_lengths=True)
                  for name, path in recipes.items()}
     titles = bench_encoder.shopee_titles(args.shopee, args.titles + 300)
     timed_titles, wider = titles[: args.titles], wider_set(args.tatoeba, titles)

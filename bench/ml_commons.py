@@ -36,21 +36,44 @@ def model_zip(export_dir: Path, target: Path) -> Path:
     """The export's graph without our pooling head, zipped with its tokenizer as ml-commons expects."""
     import onnx
     from onnx import TensorProto, helper
-    from onnx.utils import Extractor
 
     model = onnx.load(str(export_dir / "model.onnx"))
-    # onnx's shape inference cannot see through onnxruntime's fused attention, so the cut point is typed here
+    graph = model.graph
+    head, reached = [], {"last_hidden_state"}  # the pooling head: every node downstream of the hidden states...
+    for node in graph.node:  # (nodes are stored in topological order)
+        if reached.intersection(node.input):
+            head.append(node)
+            reached.update(node.output)
+    kept = [node for node in graph.node if id(node) not in {id(h) for h in head}]
+    needed = {"last_hidden_state"}  # ...and what then feeds nothing (the mask's share of mean pooling)
+    for node in reversed(kept):
+        if needed.intersection(node.output):
+            needed.update(_inputs_with_subgraphs(node))
+    kept = [node for node in kept if needed.intersection(node.output)]
+    del graph.node[:]
+    graph.node.extend(kept)
+    unused = [init for init in graph.initializer if init.name not in needed]
+    for init in unused:
+        graph.initializer.remove(init)
     width = json.loads((export_dir / "config.json").read_text())["hidden_size"]
-    model.graph.value_info.append(
-        helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["batch", "sequence", width]))
+    del graph.output[:]
+    graph.output.append(helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["batch", "sequence", width]))
     hidden = target.with_suffix(".onnx")
-    cut = Extractor(model).extract_model(["input_ids", "attention_mask", "token_type_ids"], ["last_hidden_state"])
-    onnx.save(cut, str(hidden))
+    onnx.save(model, str(hidden))
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
         archive.write(hidden, "model.onnx")
         archive.write(export_dir / "tokenizer.json", "tokenizer.json")
     hidden.unlink()
     return target
+
+
+def _inputs_with_subgraphs(node) -> set[str]:  # noqa: ANN001 - onnx NodeProto
+    """What a node reads, including what its If branches read from the enclosing graph."""
+    names = set(node.input)
+    for attribute in node.attribute:
+        if attribute.g.node:
+            names.update(name for inner in attribute.g.node for name in _inputs_with_subgraphs(inner))
+    return names
 
 
 def register_model(client: OpenSearch, archive: Path, *, name: str, dimension: int, max_length: int) -> str:

@@ -12,10 +12,14 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 
-def length_sorted_batches(lengths: Sequence[int], token_budget: int, max_batch: int = 1024) -> Iterator[np.ndarray]:
+def length_sorted_batches(lengths: Sequence[int], token_budget: int, max_batch: int = 1024, *,
+                          equal_lengths: bool = False) -> Iterator[np.ndarray]:
     """Index arrays into ``lengths``; each batch's padded size stays within the budget.
 
-    A single text longer than the budget still gets a batch of its own.
+    A single text longer than the budget still gets a batch of its own. With
+    ``equal_lengths`` a batch also ends where the length changes, so no batch
+    has padding: on a CPU, attention then runs without a mask
+    (encoder/unpadded_attention.py), at the cost of smaller batches.
     """
     order = np.argsort(np.asarray(lengths), kind="stable")
     start = 0
@@ -23,7 +27,7 @@ def length_sorted_batches(lengths: Sequence[int], token_budget: int, max_batch: 
         end = start + 1
         while end < len(order) and end - start < max_batch:
             longest = lengths[order[end]]  # sorted ascending: the newcomer is the longest
-            if (end - start + 1) * longest > token_budget:
+            if (end - start + 1) * longest > token_budget or (equal_lengths and longest != lengths[order[start]]):
                 break
             end += 1
         yield order[start:end]

@@ -15,6 +15,10 @@ from encoder.profile import ModelProfile
 # Padded tokens per forward pass. On a CPU a batch that fits in cache runs ~2x
 # faster than a large one (BENCHMARKS.md); a GPU needs large batches to fill up.
 DEFAULT_TOKEN_BUDGET = {"CPUExecutionProvider": 2048, "CUDAExecutionProvider": 65536}
+# Batches without padding let the int8 graph's attention skip its mask (MLAS
+# flash attention): +22 % on titles on 2 cores (BENCHMARKS.md). A GPU keeps
+# mixed lengths: it needs the large batches more than it loses to padding.
+EQUAL_LENGTH_BATCHES = {"CPUExecutionProvider": True, "CUDAExecutionProvider": False}
 
 
 class OnnxEncoder:
@@ -22,7 +26,8 @@ class OnnxEncoder:
                  threads: int | None = None, token_budget: int | None = None, fingerprint: str = "") -> None:
         self.session = EncoderSession(export_dir / MODEL_FILE, provider=provider, threads=threads)
         budget = token_budget or DEFAULT_TOKEN_BUDGET[self.session.provider]
-        self._pipeline = EncodingPipeline(profile, export_dir / "tokenizer.json", self.session.run, budget)
+        self._pipeline = EncodingPipeline(profile, export_dir / "tokenizer.json", self.session.run, budget,
+                                          equal_lengths=EQUAL_LENGTH_BATCHES[self.session.provider])
         self.profile = profile
         self.dimension = profile.dimension
         self.model_id = profile.name

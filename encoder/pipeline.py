@@ -41,10 +41,12 @@ class EncodeStats:
 
 
 class EncodingPipeline:
-    def __init__(self, profile: ModelProfile, tokenizer_file: Path, forward: ForwardPass, token_budget: int = 16384) -> None:
+    def __init__(self, profile: ModelProfile, tokenizer_file: Path, forward: ForwardPass, token_budget: int = 16384,
+                 *, equal_lengths: bool = False) -> None:
         self.profile = profile
         self.forward = forward
         self.token_budget = token_budget
+        self.equal_lengths = equal_lengths
         self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=profile.max_tokens)
@@ -82,7 +84,7 @@ class EncodingPipeline:
         self.stats.tokens += sum(lengths)
         self.stats.truncated += sum(1 for encoding in encodings if encoding.overflowing)
         batches = []
-        for rows in length_sorted_batches(lengths, self.token_budget):
+        for rows in length_sorted_batches(lengths, self.token_budget, equal_lengths=self.equal_lengths):
             input_ids, mask = pad_batch([encodings[i].ids for i in rows], self.pad_id)
             self.stats.padded_tokens += input_ids.size
             batches.append((rows + start, input_ids, mask))

@@ -26,6 +26,14 @@ def test_batches_hold_texts_of_similar_length() -> None:
     assert [sorted(b.tolist()) for b in batches] == [[1, 3], [0, 2]]
 
 
+def test_equal_length_batches_never_pad_and_keep_every_text_within_the_budget() -> None:
+    lengths = np.random.default_rng(1).integers(4, 60, size=400).tolist()
+    batches = list(length_sorted_batches(lengths, token_budget=256, equal_lengths=True))
+    assert sorted(np.concatenate(batches).tolist()) == list(range(len(lengths)))
+    assert all(len({lengths[i] for i in batch}) == 1 for batch in batches)
+    assert all(len(batch) * lengths[batch[0]] <= 256 for batch in batches)
+
+
 def test_padding_fills_with_the_pad_id_and_masks_it_out() -> None:
     ids, mask = pad_batch([[5, 6, 7], [8]], pad_id=1)
     assert ids.tolist() == [[5, 6, 7], [8, 1, 1]]
