@@ -7,7 +7,10 @@ Recipes, all from the same plain fp32 optimum export with the same pooling:
   int8 (shipped)       attention fused into MultiHeadAttention, then dynamic
                        int8, per channel, every weight MatMul; the FFN
                        down-projections with one activation scale per token
-                       (encoder/export.py, encoder/per_token_int8.py)
+                       (encoder/export.py, encoder/per_token_int8.py);
+                       attention without its mask on unpadded batches
+                       (encoder/unpadded_attention.py)
+  int8, attention always masked  the shipped recipe without that
   int8, attention unfused  the same on the plain graph, as before 2026-11-23
   int8, down per tensor  the shipped recipe with ORT's batch-wide activation
                        scale on the down-projections too
@@ -18,8 +21,8 @@ Recipes, all from the same plain fp32 optimum export with the same pooling:
                        activations quantised per block (accuracy level 4)
 In every int8 recipe attention's two activation products stay fp32.
 
-For each: docs/s on Shopee titles (engines interleaved over rounds, best
-round kept), mean and minimum cosine to ort-fp32 on the export's probe
+For each: docs/s on Shopee titles in equal-length batches, as the CPU
+encoder makes them (engines interleaved over rounds, best round kept), mean and minimum cosine to ort-fp32 on the export's probe
 sentences (the parity bar of encoder/export.py is mean >= 0.999) and on a
 wider multilingual set (Tatoeba sentences of 12 languages + Shopee titles),
 and Tatoeba accuracy@1 on the five languages of the issue.
