@@ -39,12 +39,12 @@ def model_zip(export_dir: Path, target: Path) -> Path:
 
     model = onnx.load(str(export_dir / "model.onnx"))
     graph = model.graph
-    head, reached = [], {"last_hidden_state"}  # the pooling head: every node downstream of the hidden states...
+    kept, reached = [], {"last_hidden_state"}  # drop the pooling head: every node downstream of the hidden states...
     for node in graph.node:  # (nodes are stored in topological order)
         if reached.intersection(node.input):
-            head.append(node)
             reached.update(node.output)
-    kept = [node for node in graph.node if id(node) not in {id(h) for h in head}]
+        else:
+            kept.append(node)
     needed = {"last_hidden_state"}  # ...and what then feeds nothing (the mask's share of mean pooling)
     for node in reversed(kept):
         if needed.intersection(node.output):

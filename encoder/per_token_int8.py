@@ -45,7 +45,7 @@ ZERO_POINT = 32  # uint8 levels below zero for an activation with a negative flo
 
 
 class UnsupportedActivation(ValueError):
-    """The model's activation has no known lower bound, so the shift trick does not apply."""
+    """The model's activation has no known lower bound, so no fixed zero point can cover it."""
 
 
 def activation_floor(hidden_act: str) -> float:
