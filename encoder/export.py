@@ -37,7 +37,7 @@ from encoder.unpadded_attention import guard_padding_masks
 log = logging.getLogger(__name__)
 Precision = Literal["fp32", "int8", "fp16"]
 MODEL_FILE = "model.onnx"
-EXPORT_FORMAT = 4  # bump when the export recipe below changes
+EXPORT_FORMAT = 5  # bump when the export recipe below changes
 
 
 @dataclass(frozen=True)

@@ -12,19 +12,25 @@ Here each token gets its own scale, computed in the graph from its own maximum
 m. The activation's output is bounded below (GELU >= -0.17 = -c), so a fixed
 uint8 zero point Z covers it: the step s = max(m / (255 - Z), c / Z) puts
 every value of the token in [-Z*s, (255 - Z)*s]. A fixed zero point is what
-MatMulInteger takes (onnxruntime refuses one per row), and it subtracts it
-inside the int8 GEMM; the weight's column scales and the token's step are two
-multiplications after it. Quantising costs one reduction and one
-QuantizeLinear pass (per-axis, over the tokens), where shifting, scaling and
-casting by hand took four passes (BENCHMARKS.md, recipes).
+the int8 GEMM takes (onnxruntime refuses one per row), and it subtracts it
+inside the GEMM. Quantising costs one reduction and one QuantizeLinear pass
+(per-axis, over the tokens), where shifting, scaling and casting by hand took
+four passes (BENCHMARKS.md, recipes). The GEMM is onnxruntime's
+MatMulIntegerToFloat, which applies the weight's column scales while it
+writes its float output; the token's step is one multiplication after it.
+Written as MatMulInteger, Cast and two multiplications, the same arithmetic
+cost two more passes over the output (2.6 % of int8 time on titles, an
+in-process A/B in BENCHMARKS.md).
 
 Z = 32 spends an eighth of the levels below zero: tokens whose maximum passes
 c * (255 - Z) / Z (1.2 for GELU) keep 223 levels, quieter ones a step of at
 most c / Z (0.0053). An activation bounded at zero (ReLU) takes Z = 0.
 
 Weights are int8, symmetric, one scale per output column (what the dynamic
-quantiser does for the other MatMuls). Only standard ONNX operators are
-used, so the graph runs wherever the rest of the int8 export does.
+quantiser does for the other MatMuls). MatMulIntegerToFloat is a contrib
+operator (domain com.microsoft) of onnxruntime's CPU provider, as the
+quantised graph's other fused operators are; onnxruntime has had it since
+1.5, so ml-commons' older onnxruntime runs the graph too.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ ACTIVATION_FLOOR = {
 
 
 ZERO_POINT = 32  # uint8 levels below zero for an activation with a negative floor
+CONTRIB_DOMAIN = "com.microsoft"
 
 
 class UnsupportedActivation(ValueError):
@@ -89,6 +96,8 @@ def quantize_per_token(model_path: Path, matmul_names: list[str], floor: float) 
     del graph.node[:]
     graph.node.extend(rewritten)
     graph.initializer.extend(constants)
+    if not any(entry.domain == CONTRIB_DOMAIN for entry in model.opset_import):
+        model.opset_import.append(onnx.helper.make_opsetid(CONTRIB_DOMAIN, 1))
     still_read = {name for node in graph.node for name in node.input}
     kept = [init for init in graph.initializer if init.name not in replaced_weights - still_read]
     del graph.initializer[:]
@@ -107,12 +116,13 @@ def _shared_constants(floor: float) -> list:
     zero_point = ZERO_POINT if floor > 0 else 0
     values = {"pt_zero_point": np.uint8(zero_point), "pt_levels_above": np.float32(255 - zero_point),
               "pt_min_step": np.float32(floor / zero_point if zero_point else 1e-12),
+              "pt_unit_scale": np.float32(1.0),  # the GEMM's activation scale: each token's step comes after
               "pt_last_axis": np.array([-1], dtype=np.int64)}
     return [numpy_helper.from_array(np.asarray(value), name) for name, value in values.items()]
 
 
 def _per_token_matmul(name: str, x: str, weight, output: str, opset: int) -> tuple[list, list]:
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import helper, numpy_helper
 
     w = numpy_helper.to_array(weight).astype(np.float32)
     w_scale = np.abs(w).max(axis=0) / 127.0
@@ -135,9 +145,8 @@ def _per_token_matmul(name: str, x: str, weight, output: str, opset: int) -> tup
         helper.make_node("QuantizeLinear", [f"{p}_rows", f"{p}_row_step", f"{p}_row_zero_point"], [f"{p}_q_rows"], axis=0),
         helper.make_node("Shape", [x], [f"{p}_x_shape"]),
         helper.make_node("Reshape", [f"{p}_q_rows", f"{p}_x_shape"], [f"{p}_q"]),
-        helper.make_node("MatMulInteger", [f"{p}_q", f"{p}_w", "pt_zero_point"], [f"{p}_acc"], name=f"{name}_per_token"),
-        helper.make_node("Cast", [f"{p}_acc"], [f"{p}_acc_float"], to=TensorProto.FLOAT),
-        helper.make_node("Mul", [f"{p}_acc_float", f"{p}_w_scale"], [f"{p}_per_step"]),
+        helper.make_node("MatMulIntegerToFloat", [f"{p}_q", f"{p}_w", "pt_unit_scale", f"{p}_w_scale", "pt_zero_point"],
+                         [f"{p}_per_step"], name=f"{name}_per_token", domain=CONTRIB_DOMAIN),
         helper.make_node("Mul", [f"{p}_per_step", f"{p}_step"], [output]),
     ]
     return nodes, initializers

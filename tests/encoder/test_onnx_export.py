@@ -78,7 +78,7 @@ def op_types(model_path: Path) -> set[str]:
 def test_int8_export_fuses_attention_and_quantises_every_weight_matmul(int8_dir: Path) -> None:
     ops = op_types(int8_dir / "model.onnx")
     assert "MultiHeadAttention" in ops and "Softmax" not in ops
-    assert {"DynamicQuantizeLinear", "MatMulInteger", "QuantizeLinear"} <= ops and "MatMul" not in ops
+    assert {"DynamicQuantizeLinear", "MatMulInteger", "MatMulIntegerToFloat", "QuantizeLinear"} <= ops and "MatMul" not in ops
 
 
 def test_int8_attention_drops_its_padding_mask_only_in_the_unpadded_branch_of_every_layer(int8_dir: Path) -> None:
