@@ -19,8 +19,8 @@ four passes (BENCHMARKS.md, recipes). The GEMM is onnxruntime's
 MatMulIntegerToFloat, which applies the weight's column scales while it
 writes its float output; the token's step is one multiplication after it.
 Written as MatMulInteger, Cast and two multiplications, the same arithmetic
-cost two more passes over the output (2.6 % of int8 time on titles, an
-in-process A/B in BENCHMARKS.md).
+took two more passes over the output (2.6 % fewer titles/s in an in-process
+A/B, BENCHMARKS.md).
 
 Z = 32 spends an eighth of the levels below zero: tokens whose maximum passes
 c * (255 - Z) / Z (1.2 for GELU) keep 223 levels, quieter ones a step of at
@@ -29,8 +29,8 @@ most c / Z (0.0053). An activation bounded at zero (ReLU) takes Z = 0.
 Weights are int8, symmetric, one scale per output column (what the dynamic
 quantiser does for the other MatMuls). MatMulIntegerToFloat is a contrib
 operator (domain com.microsoft) of onnxruntime's CPU provider, as the
-quantised graph's other fused operators are; onnxruntime has had it since
-1.5, so ml-commons' older onnxruntime runs the graph too.
+quantised graph's other fused operators are; ml-commons' onnxruntime 1.16.3
+runs the graph too (checked in bench/ingest.py's vector comparison).
 """
 
 from __future__ import annotations
