@@ -153,7 +153,7 @@ def ml_commons(client, records: list, vectors_by_id: dict[str, list[float]], ind
     settings = load_settings().encoder
     profile = load_profile(settings.profile)
     export_dir = exported_model(resolve_model_dir(profile, settings.models_dir), profile,
-                                ExportSpec(precision="int8"), settings.onnx_cache_dir)
+                                ExportSpec(precision="int8", int8_weights=settings.int8_weights), settings.onnx_cache_dir)
     setup_start = time.perf_counter()
     model_id = ml.register_model(client, ml.model_zip(export_dir, scratch / "model.zip"), name=profile.name,
                                  dimension=profile.dimension, max_length=profile.max_tokens)

@@ -4,7 +4,8 @@ Variants:
   fp32  optimum export (feature-extraction), pooling appended in the graph
   int8  fp32 with attention fused and dynamic int8 quantisation of the weight
         MatMuls, per channel, the FFN down-projections with a scale per token:
-        the CPU variant
+        the CPU variant. Its weights are int8, or uint8 on a CPU whose int8
+        GEMM saturates with int8 weights (x86 without VNNI; int8_kernels.py)
   fp16  ORT transformer optimisations for GPU + fp16 weights and activations: the
         CUDA variant (checked, and so only built, where CUDA is available)
 
@@ -21,13 +22,14 @@ import json
 import logging
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
+from encoder.int8_kernels import signed_weights_saturate
 from encoder.model_source import model_hash
 from encoder.onnx_pooling import add_pooling
 from encoder.per_token_int8 import UnsupportedActivation, activation_floor, quantize_per_token
@@ -36,6 +38,7 @@ from encoder.unpadded_attention import guard_padding_masks
 
 log = logging.getLogger(__name__)
 Precision = Literal["fp32", "int8", "fp16"]
+Int8Weights = Literal["auto", "s8", "u8"]
 MODEL_FILE = "model.onnx"
 EXPORT_FORMAT = 5  # bump when the export recipe below changes
 
@@ -44,6 +47,20 @@ EXPORT_FORMAT = 5  # bump when the export recipe below changes
 class ExportSpec:
     precision: Precision = "fp32"
     opset: int = 18
+    int8_weights: Int8Weights = "auto"  # int8 only; auto: s8 unless this CPU's int8 GEMM saturates with them
+
+    def for_this_cpu(self) -> ExportSpec:
+        """The spec with int8's weight type settled, so the cache key names what was built."""
+        if self.precision != "int8":
+            return self
+        return replace(self, int8_weights=settled_int8_weights(self.int8_weights))
+
+
+def settled_int8_weights(weights: Int8Weights) -> Int8Weights:
+    """Auto made concrete: uint8 weights where int8 ones would saturate this CPU's GEMM."""
+    if weights != "auto":
+        return weights
+    return "u8" if signed_weights_saturate() else "s8"
 
 
 @dataclass(frozen=True)
@@ -96,6 +113,11 @@ def exported_model(model_dir: Path, profile: ModelProfile, spec: ExportSpec, cac
     """
     from filelock import FileLock
 
+    settled = spec.for_this_cpu()
+    if settled != spec:
+        log.info("int8 weight type chosen for this CPU", extra={
+            "int8_weights": settled.int8_weights, "signed_weights_saturate": settled.int8_weights == "u8"})
+    spec = settled
     target = cache_root / f"{profile.name}-{spec.precision}-{export_key(model_dir, profile, spec)}"
     if (target / MODEL_FILE).is_file():
         return target
@@ -112,7 +134,7 @@ def _export_into(target: Path, model_dir: Path, profile: ModelProfile, spec: Exp
     try:
         fp32_dir = staging / "fp32"
         _export_fp32(model_dir, fp32_dir, spec.opset)
-        out_dir = {"fp32": lambda: fp32_dir, "int8": lambda: _int8(fp32_dir, staging / "int8"),
+        out_dir = {"fp32": lambda: fp32_dir, "int8": lambda: _int8(fp32_dir, staging / "int8", weights=spec.int8_weights),
                    "fp16": lambda: _fp16(fp32_dir, staging / "fp16")}[spec.precision]()
         add_pooling(out_dir / MODEL_FILE, profile.pooling, profile.normalize)
         report = check_parity(model_dir, out_dir, profile, spec, thresholds)
@@ -136,7 +158,7 @@ def _export_fp32(model_dir: Path, out_dir: Path, opset: int) -> None:
 DownProjections = Literal["per_token", "per_tensor", "fp32"]
 
 
-def _int8(fp32_dir: Path, out_dir: Path, *, down_projections: DownProjections = "per_token",
+def _int8(fp32_dir: Path, out_dir: Path, *, weights: Int8Weights = "auto", down_projections: DownProjections = "per_token",
           fuse_attention: bool = True, unpadded_attention: bool = True) -> Path:
     """Attention fused, then dynamic int8, per channel, for every weight MatMul; the FFN down-projections per token.
 
@@ -151,7 +173,8 @@ def _int8(fp32_dir: Path, out_dir: Path, *, down_projections: DownProjections = 
     mask on batches without padding, for MLAS flash attention
     (encoder/unpadded_attention.py). "per_tensor" (fails the parity bar on
     e5-small), "fp32" (slower), fuse_attention=False and unpadded_attention=False stay for
-    bench/int8_recipes.py, which measures them side by side. The quantiser is
+    bench/int8_recipes.py, which measures them side by side. weights="u8" is
+    for CPUs whose int8 GEMM saturates with int8 weights (int8_kernels.py). The quantiser is
     onnxruntime's own, told that untyped tensors (the fused operator's output)
     are float; optimum's wrapper has no way to say so.
     """
@@ -164,13 +187,15 @@ def _int8(fp32_dir: Path, out_dir: Path, *, down_projections: DownProjections = 
     source = _fuse_attention(fp32_dir, out_dir) if fuse_attention else fp32_dir / MODEL_FILE
     attention, down = _matmul_roles(source, config)
     excluded = attention + (down if down_projections != "per_tensor" else [])
-    quantize_dynamic(source, out_dir / MODEL_FILE, per_channel=True, weight_type=QuantType.QInt8,
+    weights = settled_int8_weights(weights)
+    weight_type = QuantType.QUInt8 if weights == "u8" else QuantType.QInt8
+    quantize_dynamic(source, out_dir / MODEL_FILE, per_channel=True, weight_type=weight_type,
                      op_types_to_quantize=["MatMul"], nodes_to_exclude=excluded,
                      extra_options={"MatMulConstBOnly": True, "DefaultTensorType": TensorProto.FLOAT})
     if source.parent == out_dir:
         source.unlink()
     if floor is not None:
-        quantize_per_token(out_dir / MODEL_FILE, down, floor)
+        quantize_per_token(out_dir / MODEL_FILE, down, floor, unsigned_weights=weights == "u8")
     if unpadded_attention:
         guard_padding_masks(out_dir / MODEL_FILE)
     _copy_tokenizer(fp32_dir, out_dir)

@@ -50,7 +50,8 @@ def _onnx_encoder(settings: EncoderSettings) -> Encoder:
     if precision == "auto":  # fp16 on a GPU, int8 on a CPU
         precision = "fp16" if provider == "CUDAExecutionProvider" else "int8"
     model_dir = resolve_model_dir(profile, settings.models_dir)
-    export_dir = exported_model(model_dir, profile, ExportSpec(precision=precision), settings.onnx_cache_dir)
+    spec = ExportSpec(precision=precision, int8_weights=settings.int8_weights)
+    export_dir = exported_model(model_dir, profile, spec, settings.onnx_cache_dir)
     log.info("encoder ready", extra={"profile": profile.name, "precision": precision, "provider": provider,
                                      "export": export_dir.name})
     return OnnxEncoder(profile, export_dir, provider=settings.provider, threads=settings.threads,

@@ -26,8 +26,10 @@ Z = 32 spends an eighth of the levels below zero: tokens whose maximum passes
 c * (255 - Z) / Z (1.2 for GELU) keep 223 levels, quieter ones a step of at
 most c / Z (0.0053). An activation bounded at zero (ReLU) takes Z = 0.
 
-Weights are int8, symmetric, one scale per output column (what the dynamic
-quantiser does for the other MatMuls). MatMulIntegerToFloat is a contrib
+Weights are symmetric, one scale per output column (what the dynamic
+quantiser does for the other MatMuls): int8, or uint8 around a zero point of
+128 where this CPU's int8 GEMM saturates with int8 weights
+(encoder/int8_kernels.py). MatMulIntegerToFloat is a contrib
 operator (domain com.microsoft) of onnxruntime's CPU provider, as the
 quantised graph's other fused operators are; ml-commons' onnxruntime 1.16.3
 runs the graph too (checked in bench/ingest.py's vector comparison).
@@ -48,6 +50,7 @@ ACTIVATION_FLOOR = {
 
 
 ZERO_POINT = 32  # uint8 levels below zero for an activation with a negative floor
+UNSIGNED_WEIGHT_ZERO_POINT = 128  # the same 255 levels as int8's -127..127, shifted
 CONTRIB_DOMAIN = "com.microsoft"
 
 
@@ -64,7 +67,8 @@ def activation_floor(hidden_act: str) -> float:
             f"{', '.join(sorted(ACTIVATION_FLOOR))}") from None
 
 
-def quantize_per_token(model_path: Path, matmul_names: list[str], floor: float) -> None:
+def quantize_per_token(model_path: Path, matmul_names: list[str], floor: float, *,
+                       unsigned_weights: bool = False) -> None:
     """Rewrite the named fp32 MatMuls (activation @ weight initializer) in place."""
     import onnx
 
@@ -78,7 +82,7 @@ def quantize_per_token(model_path: Path, matmul_names: list[str], floor: float) 
     wanted = set(matmul_names)
     rewritten: list = []
     replaced_weights: set[str] = set()
-    constants = _shared_constants(floor)
+    constants = _shared_constants(floor, unsigned_weights)
     for node in graph.node:
         if node.name not in wanted:
             rewritten.append(node)
@@ -87,7 +91,8 @@ def quantize_per_token(model_path: Path, matmul_names: list[str], floor: float) 
         activation, weight_name = node.input
         if weight_name not in weights:
             raise ValueError(f"{node.name}: second input {weight_name!r} is not a weight initializer")
-        nodes, initializers = _per_token_matmul(node.name, activation, weights[weight_name], node.output[0], opset)
+        nodes, initializers = _per_token_matmul(node.name, activation, weights[weight_name], node.output[0], opset,
+                                                unsigned_weights)
         rewritten += nodes
         constants += initializers
         replaced_weights.add(weight_name)
@@ -109,8 +114,8 @@ def quantize_per_token(model_path: Path, matmul_names: list[str], floor: float) 
         onnx.save(model, str(model_path))
 
 
-def _shared_constants(floor: float) -> list:
-    """The zero point, the levels above it, and the smallest step (c / Z; a tiny one keeps an all-zero token finite)."""
+def _shared_constants(floor: float, unsigned_weights: bool) -> list:
+    """The zero points, the levels above the activation's, and the smallest step (c / Z; a tiny one keeps an all-zero token finite)."""
     from onnx import numpy_helper
 
     zero_point = ZERO_POINT if floor > 0 else 0
@@ -118,16 +123,21 @@ def _shared_constants(floor: float) -> list:
               "pt_min_step": np.float32(floor / zero_point if zero_point else 1e-12),
               "pt_unit_scale": np.float32(1.0),  # the GEMM's activation scale: each token's step comes after
               "pt_last_axis": np.array([-1], dtype=np.int64)}
+    if unsigned_weights:
+        values["pt_weight_zero_point"] = np.uint8(UNSIGNED_WEIGHT_ZERO_POINT)
     return [numpy_helper.from_array(np.asarray(value), name) for name, value in values.items()]
 
 
-def _per_token_matmul(name: str, x: str, weight, output: str, opset: int) -> tuple[list, list]:
+def _per_token_matmul(name: str, x: str, weight, output: str, opset: int,
+                      unsigned_weights: bool) -> tuple[list, list]:
     from onnx import helper, numpy_helper
 
     w = numpy_helper.to_array(weight).astype(np.float32)
     w_scale = np.abs(w).max(axis=0) / 127.0
     w_scale[w_scale == 0] = 1.0
-    w_q = np.clip(np.round(w / w_scale), -127, 127).astype(np.int8)
+    w_q = np.clip(np.round(w / w_scale), -127, 127)
+    w_q = (w_q + UNSIGNED_WEIGHT_ZERO_POINT).astype(np.uint8) if unsigned_weights else w_q.astype(np.int8)
+    gemm_zero_points = ["pt_zero_point", "pt_weight_zero_point"] if unsigned_weights else ["pt_zero_point"]
     p = f"{name}_pt"
     initializers = [numpy_helper.from_array(w_q, f"{p}_w"), numpy_helper.from_array(w_scale.astype(np.float32), f"{p}_w_scale"),
                     numpy_helper.from_array(np.array([-1, w.shape[0]], dtype=np.int64), f"{p}_token_rows")]
@@ -145,7 +155,7 @@ def _per_token_matmul(name: str, x: str, weight, output: str, opset: int) -> tup
         helper.make_node("QuantizeLinear", [f"{p}_rows", f"{p}_row_step", f"{p}_row_zero_point"], [f"{p}_q_rows"], axis=0),
         helper.make_node("Shape", [x], [f"{p}_x_shape"]),
         helper.make_node("Reshape", [f"{p}_q_rows", f"{p}_x_shape"], [f"{p}_q"]),
-        helper.make_node("MatMulIntegerToFloat", [f"{p}_q", f"{p}_w", "pt_unit_scale", f"{p}_w_scale", "pt_zero_point"],
+        helper.make_node("MatMulIntegerToFloat", [f"{p}_q", f"{p}_w", "pt_unit_scale", f"{p}_w_scale", *gemm_zero_points],
                          [f"{p}_per_step"], name=f"{name}_per_token", domain=CONTRIB_DOMAIN),
         helper.make_node("Mul", [f"{p}_per_step", f"{p}_step"], [output]),
     ]

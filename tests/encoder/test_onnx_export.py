@@ -36,6 +36,8 @@ def test_export_settings_are_part_of_the_cache_key(model_dir, profile) -> None:
         model_dir, profile, ExportSpec("int8"))
     assert export_module.export_key(model_dir, profile, ExportSpec("fp32", opset=17)) != export_module.export_key(
         model_dir, profile, ExportSpec("fp32", opset=18))
+    assert export_module.export_key(model_dir, profile, ExportSpec("int8", int8_weights="s8")) != export_module.export_key(
+        model_dir, profile, ExportSpec("int8", int8_weights="u8"))
 
 
 def test_an_export_that_disagrees_with_pytorch_is_refused_and_not_cached(model_dir, profile, tmp_path) -> None:
@@ -79,6 +81,19 @@ def test_int8_export_fuses_attention_and_quantises_every_weight_matmul(int8_dir:
     ops = op_types(int8_dir / "model.onnx")
     assert "MultiHeadAttention" in ops and "Softmax" not in ops
     assert {"DynamicQuantizeLinear", "MatMulInteger", "MatMulIntegerToFloat", "QuantizeLinear"} <= ops and "MatMul" not in ops
+
+
+def test_int8_export_weights_are_the_type_this_cpus_int8_gemm_computes_exactly(int8_dir: Path) -> None:
+    import onnx
+
+    from encoder.int8_kernels import signed_weights_saturate
+
+    graph = onnx.load(str(int8_dir / "model.onnx"), load_external_data=False).graph
+    gemm_weights = {node.input[1] for node in graph_nodes(graph) if node.op_type in ("MatMulInteger", "MatMulIntegerToFloat")}
+    types = {init.data_type for init in graph.initializer if init.name in gemm_weights}
+    assert types == {onnx.TensorProto.UINT8 if signed_weights_saturate() else onnx.TensorProto.INT8}
+    recorded = json.loads((int8_dir / "lingodex-export.json").read_text())["spec"]["int8_weights"]
+    assert recorded == ("u8" if signed_weights_saturate() else "s8")
 
 
 def test_int8_attention_drops_its_padding_mask_only_in_the_unpadded_branch_of_every_layer(int8_dir: Path) -> None:

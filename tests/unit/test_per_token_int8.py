@@ -10,6 +10,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from encoder.int8_kernels import signed_weights_saturate
 from encoder.per_token_int8 import ZERO_POINT, UnsupportedActivation, activation_floor, quantize_per_token
 
 HIDDEN, INTERMEDIATE = 8, 32
@@ -34,6 +35,12 @@ def down_projection_graph(path: Path, weight: np.ndarray, opset: int = 18) -> No
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), str(path))
 
 
+def quantise(path: Path, names: list[str], floor: float, *, unsigned_weights: bool | None = None) -> None:
+    """As the export does: uint8 weights where this CPU's int8 GEMM would saturate with int8 ones."""
+    unsigned = signed_weights_saturate() if unsigned_weights is None else unsigned_weights
+    quantize_per_token(path, names, floor, unsigned_weights=unsigned)
+
+
 def run(path: Path, x: np.ndarray) -> np.ndarray:
     return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
 
@@ -43,12 +50,14 @@ def weight() -> np.ndarray:
     return np.random.default_rng(0).normal(0, 0.1, (INTERMEDIATE, HIDDEN)).astype(np.float32)
 
 
-@pytest.mark.parametrize("opset", [13, 18])
-def test_rewritten_down_projection_matches_fp32_within_one_quantisation_step(tmp_path, weight, opset) -> None:
+@pytest.mark.parametrize(("opset", "unsigned_weights"), [(13, None), (18, None), (18, True)],
+                         ids=["opset13-this-cpu", "opset18-this-cpu", "opset18-uint8-weights"])
+def test_rewritten_down_projection_matches_fp32_within_one_quantisation_step(tmp_path, weight, opset,
+                                                                             unsigned_weights) -> None:
     fp32, quantised = tmp_path / "fp32.onnx", tmp_path / "int8.onnx"
     down_projection_graph(fp32, weight, opset)
     down_projection_graph(quantised, weight, opset)
-    quantize_per_token(quantised, ["down"], GELU_FLOOR)
+    quantise(quantised, ["down"], GELU_FLOOR, unsigned_weights=unsigned_weights)
     x = gelu(np.random.default_rng(1).normal(0, 1.5, (2, 5, INTERMEDIATE)).astype(np.float32))
 
     reference, result = run(fp32, x), run(quantised, x)
@@ -66,7 +75,7 @@ def test_a_token_with_huge_activations_does_not_coarsen_its_neighbours(tmp_path,
     fp32, quantised = tmp_path / "fp32.onnx", tmp_path / "int8.onnx"
     down_projection_graph(fp32, weight)
     down_projection_graph(quantised, weight)
-    quantize_per_token(quantised, ["down"], GELU_FLOOR)
+    quantise(quantised, ["down"], GELU_FLOOR)
     quiet = gelu(np.random.default_rng(2).normal(0, 0.5, INTERMEDIATE).astype(np.float32))
     alone = quiet[None, None, :]
     beside_a_loud_token = np.stack([quiet, quiet * 400])[None]
@@ -79,7 +88,7 @@ def test_values_at_the_activation_floor_quantise_to_the_floor(tmp_path, weight) 
     fp32, quantised = tmp_path / "fp32.onnx", tmp_path / "int8.onnx"
     down_projection_graph(fp32, weight)
     down_projection_graph(quantised, weight)
-    quantize_per_token(quantised, ["down"], GELU_FLOOR)
+    quantise(quantised, ["down"], GELU_FLOOR)
     x = np.full((1, 2, INTERMEDIATE), -0.16997, dtype=np.float32)
     x[0, 1, 0] = 3.0
 
@@ -90,7 +99,7 @@ def test_an_activation_bounded_at_zero_uses_every_level_above_it(tmp_path, weigh
     fp32, quantised = tmp_path / "fp32.onnx", tmp_path / "int8.onnx"
     down_projection_graph(fp32, weight)
     down_projection_graph(quantised, weight)
-    quantize_per_token(quantised, ["down"], activation_floor("relu"))
+    quantise(quantised, ["down"], activation_floor("relu"))
     x = np.maximum(np.random.default_rng(3).normal(0, 1.5, (2, 5, INTERMEDIATE)), 0).astype(np.float32)
     x[1, 4] = 0.0  # a token with nothing above zero must not divide by a zero step
 
@@ -104,7 +113,7 @@ def test_an_activation_bounded_at_zero_uses_every_level_above_it(tmp_path, weigh
 def test_the_replaced_fp32_weight_is_not_kept_in_the_file(tmp_path, weight) -> None:
     path = tmp_path / "int8.onnx"
     down_projection_graph(path, weight)
-    quantize_per_token(path, ["down"], GELU_FLOOR)
+    quantise(path, ["down"], GELU_FLOOR)
 
     names = {init.name for init in onnx.load(str(path)).graph.initializer}
     assert "W" not in names and "b" in names
@@ -115,7 +124,7 @@ def test_a_missing_node_name_is_an_error(tmp_path, weight) -> None:
     down_projection_graph(path, weight)
 
     with pytest.raises(ValueError, match="not found.*nope"):
-        quantize_per_token(path, ["down", "nope"], GELU_FLOOR)
+        quantise(path, ["down", "nope"], GELU_FLOOR)
 
 
 def test_an_activation_without_a_known_floor_is_refused_by_name() -> None:
