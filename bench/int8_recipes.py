@@ -9,7 +9,11 @@ Recipes, all from the same plain fp32 optimum export with the same pooling:
                        down-projections with one activation scale per token
                        (encoder/export.py, encoder/per_token_int8.py);
                        attention without its mask on unpadded batches
-                       (encoder/unpadded_attention.py)
+                       (encoder/unpadded_attention.py); int8 weights, or
+                       uint8 where this CPU's int8 GEMM saturates with int8
+                       ones (encoder/int8_kernels.py)
+  int8/uint8 weights whatever the CPU  the shipped recipe with the weight type
+                       forced: one of the two is the shipped row again
   int8, attention always masked  the shipped recipe without that
   int8, attention unfused  the same on the plain graph, as before 2026-11-23
   int8, down per tensor  the shipped recipe with ORT's batch-wide activation
@@ -74,6 +78,8 @@ def build_recipes(model_dir: Path, work: Path, pooling: str, normalize: bool) ->
     _export_fp32(model_dir, plain, opset=18)
     recipes = {
         "int8 (shipped): down-projections per token": _int8(plain, work / "int8"),
+        "int8, int8 weights whatever the CPU": _int8(plain, work / "int8-s8", weights="s8"),
+        "int8, uint8 weights whatever the CPU": _int8(plain, work / "int8-u8", weights="u8"),
         "int8, attention always masked": _int8(plain, work / "int8-masked", unpadded_attention=False),
         "int8, attention unfused": _int8(plain, work / "int8-unfused", fuse_attention=False),
         "int8, down-projections per tensor": _int8(plain, work / "int8-per-tensor", down_projections="per_tensor"),
