@@ -1,9 +1,9 @@
 """Whether onnxruntime's int8 GEMM on this CPU is exact with signed int8 weights.
 
 onnxruntime multiplies uint8 activations by int8 weights. On x86 CPUs with
-VNNI (vpdpbusd) and on ARM's dot-product instructions each product is summed
-into 32 bits. On x86 without VNNI (AVX2, as on AMD Zen 2/3 and Intel before
-Cascade Lake, or AVX-512 without VNNI) the kernel uses vpmaddubsw, which adds
+VNNI (vpdpbusd, as on the Xeon of BENCHMARKS.md) each product is summed into
+32 bits. On x86 without VNNI (AVX2 only, as on AMD Zen 2/3 and many Intel
+CPUs before 2021, or AVX-512 without VNNI) the kernel uses vpmaddubsw, which adds
 each pair of products into a saturating 16-bit integer: 2 x 255 x 127
 overflows it, and large activations meeting large weights are clipped. On
 multilingual-e5-small that pulled the int8 export's mean cosine to PyTorch
