@@ -28,17 +28,21 @@ _DEPTH = 64  # long enough for the kernel's vector loop, not only its tail
 @cache
 def signed_weights_saturate() -> bool:
     """True when this CPU's uint8 x int8 GEMM clips 255 x 127 products (no VNNI)."""
+    activations = np.full((1, _DEPTH), 255, dtype=np.uint8)
+    weights = np.full((_DEPTH, 1), 127, dtype=np.int8)
+    return int(integer_matmul(activations, weights)[0, 0]) != _DEPTH * 255 * 127
+
+
+def integer_matmul(activations: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """onnxruntime's MatMulInteger on this CPU: uint8 activations by int8 or uint8 weights, no zero points."""
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
 
-    activations = np.full((1, _DEPTH), 255, dtype=np.uint8)
-    weights = np.full((_DEPTH, 1), 127, dtype=np.int8)
     graph = helper.make_graph(
-        [helper.make_node("MatMulInteger", ["a", "w"], ["y"])], "saturation_probe",
-        [helper.make_tensor_value_info("a", TensorProto.UINT8, [1, _DEPTH])],
-        [helper.make_tensor_value_info("y", TensorProto.INT32, [1, 1])],
+        [helper.make_node("MatMulInteger", ["a", "w"], ["y"])], "integer_matmul",
+        [helper.make_tensor_value_info("a", TensorProto.UINT8, list(activations.shape))],
+        [helper.make_tensor_value_info("y", TensorProto.INT32, [activations.shape[0], weights.shape[1]])],
         [numpy_helper.from_array(weights, "w")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    product = int(session.run(None, {"a": activations})[0][0, 0])
-    return product != _DEPTH * 255 * 127
+    return session.run(None, {"a": activations})[0]

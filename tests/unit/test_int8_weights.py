@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import onnxruntime as ort
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
 from encoder import export as export_module
 from encoder.export import ExportSpec
-from encoder.int8_kernels import signed_weights_saturate
-
-
-def integer_product(activations: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """onnxruntime's MatMulInteger on this CPU (no zero points)."""
-    graph = helper.make_graph(
-        [helper.make_node("MatMulInteger", ["a", "w"], ["y"])], "product",
-        [helper.make_tensor_value_info("a", TensorProto.UINT8, list(activations.shape))],
-        [helper.make_tensor_value_info("y", TensorProto.INT32, [activations.shape[0], weights.shape[1]])],
-        [numpy_helper.from_array(weights, "w")])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    return session.run(None, {"a": activations})[0]
+from encoder.int8_kernels import integer_matmul, signed_weights_saturate
 
 
 @pytest.fixture()
@@ -34,7 +20,7 @@ def test_the_probe_says_whether_int8_weights_give_exact_products_on_this_cpu(lar
     weights = np.random.default_rng(1).integers(100, 128, (384, 32)).astype(np.int8)
     exact = large_activations.astype(np.int64) @ weights.astype(np.int64)
 
-    products_are_exact = np.array_equal(integer_product(large_activations, weights), exact)
+    products_are_exact = np.array_equal(integer_matmul(large_activations, weights), exact)
 
     assert signed_weights_saturate() is (not products_are_exact)
 
@@ -44,7 +30,7 @@ def test_uint8_weights_give_exact_products_on_this_cpu(large_activations) -> Non
     weights = np.random.default_rng(2).integers(200, 256, (384, 32), dtype=np.uint8)
     exact = large_activations.astype(np.int64) @ weights.astype(np.int64)
 
-    assert np.array_equal(integer_product(large_activations, weights), exact)
+    assert np.array_equal(integer_matmul(large_activations, weights), exact)
 
 
 @pytest.mark.parametrize(("saturates", "expected"), [(True, "u8"), (False, "s8")])
