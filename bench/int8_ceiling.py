@@ -45,7 +45,11 @@ from encoder.export import MODEL_FILE, _export_fp32, _int8, probe_sentences  # n
 from encoder.int8_kernels import signed_weights_saturate  # noqa: E402
 from encoder.model_source import resolve_model_dir  # noqa: E402
 from encoder.per_token_int8 import ACTIVATION_FLOOR, ZERO_POINT  # noqa: E402
-from encoder.profile import load_profile  # noqa: E402
+from encoder.pipeline import EncodingPipeline  # noqa: E402
+from encoder.profile import ModelProfile, load_profile  # noqa: E402
+from encoder.torch_reference import TorchForward  # noqa: E402
+
+CPU_TOKEN_BUDGET = 2048  # the CPU encoder's default (encoder.token_budget)
 
 
 def ort_session(graph_nodes: list, inputs: list, outputs: list, initializers: list):
@@ -111,15 +115,14 @@ def best_of(session, feed: dict[str, np.ndarray], repeats: int) -> float:
     return best
 
 
-def op_profile(model_path: Path, batches: list[dict[str, np.ndarray]]) -> tuple[dict[str, float], float]:
+def op_profile(model_path: Path, batches: list[tuple[np.ndarray, np.ndarray]]) -> tuple[dict[str, float], float]:
     """Milliseconds per operator type over the batches, from onnxruntime's own profiler, and the runs' wall time."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(model_path), cpu_options(profile=True), providers=["CPUExecutionProvider"])
-    wanted = [i.name for i in session.get_inputs()]
     start = time.perf_counter()
-    for batch in batches:
-        session.run(None, {name: batch[name] for name in wanted})
+    for input_ids, mask in batches:
+        session.run(None, {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)})
     wall_ms = (time.perf_counter() - start) * 1e3
     trace = Path(session.end_profiling())
     per_op: collections.Counter = collections.Counter()
@@ -131,23 +134,11 @@ def op_profile(model_path: Path, batches: list[dict[str, np.ndarray]]) -> tuple[
     return dict(per_op), wall_ms
 
 
-def title_batches(tokenizer_file: Path, titles: list[str], prefix: str, batch: int) -> list[dict[str, np.ndarray]]:
-    """Batches of equal token length, as the CPU encoder cuts them (encoder/batching.py): no padding, so the
-    shipped graph's attention takes its unmasked branch (encoder/unpadded_attention.py)."""
-    from itertools import groupby
-
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(str(tokenizer_file))
-    ids = sorted((tokenizer.encode(prefix + t).ids for t in titles), key=len)
-    batches = []
-    for _, same_length in groupby(ids, key=len):
-        rows = np.array(list(same_length), dtype=np.int64)
-        for start in range(0, len(rows), batch):
-            input_ids = rows[start:start + batch]
-            batches.append({"input_ids": input_ids, "attention_mask": np.ones_like(input_ids),
-                            "token_type_ids": np.zeros_like(input_ids)})
-    return batches
+def encoder_batches(profile: ModelProfile, tokenizer_file: Path, titles: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The batches the CPU encoder cuts (its token budget, equal lengths: no padding, so the shipped graph's
+    attention takes its unmasked branch, encoder/unpadded_attention.py). Only the batching is used, not a forward pass."""
+    pipeline = EncodingPipeline(profile, tokenizer_file, forward=None, token_budget=CPU_TOKEN_BUDGET, equal_lengths=True)
+    return [(input_ids, mask) for _, input_ids, mask in pipeline.prepared_batches(titles, profile.passage_prefix)]
 
 
 # Fake quantisation of a Linear's input x (float tensor [..., features]), per recipe.
@@ -200,33 +191,28 @@ def simulated_recipes(mask, floor: float) -> dict[str, tuple]:
     }
 
 
-def simulate(model_dir: Path, prefix: str) -> dict[str, dict[str, float]]:
+def simulate(model_dir: Path, profile: ModelProfile) -> dict[str, dict[str, float]]:
+    """Each recipe's fake quantisation hooked into the PyTorch reference (encoder/torch_reference.py), one padded
+    batch of the probe sentences, cosine to the unquantised reference."""
     import torch
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoTokenizer
 
     config = json.loads((model_dir / "config.json").read_text())
-    texts = [prefix + text for text in probe_sentences()]
-    batch = AutoTokenizer.from_pretrained(str(model_dir))(texts, padding=True, return_tensors="pt")
-    batch["token_type_ids"] = torch.zeros_like(batch["input_ids"])
-    mask = batch["attention_mask"].bool()
-
-    def embed(model):
-        with torch.inference_mode():
-            hidden = model(**batch).last_hidden_state
-        weights = batch["attention_mask"].unsqueeze(-1).float()
-        return torch.nn.functional.normalize((hidden * weights).sum(1) / weights.sum(1), dim=-1)
-
-    reference = embed(AutoModel.from_pretrained(str(model_dir), add_pooling_layer=False).eval())
+    texts = [profile.passage_prefix + text for text in probe_sentences()]
+    batch = AutoTokenizer.from_pretrained(str(model_dir))(texts, padding=True, return_tensors="np")
+    input_ids, mask = batch["input_ids"].astype(np.int64), batch["attention_mask"].astype(np.int64)
+    reference = TorchForward(model_dir, profile)(input_ids, mask)
     results = {}
-    for name, (activations, down) in simulated_recipes(mask, ACTIVATION_FLOOR[config["hidden_act"]]).items():
-        model = AutoModel.from_pretrained(str(model_dir), add_pooling_layer=False).eval()
-        for linear in (m for m in model.modules() if isinstance(m, torch.nn.Linear)):
+    recipes = simulated_recipes(torch.from_numpy(mask).bool(), ACTIVATION_FLOOR[config["hidden_act"]])
+    for name, (activations, down) in recipes.items():
+        forward = TorchForward(model_dir, profile)
+        for linear in (m for m in forward.model.modules() if isinstance(m, torch.nn.Linear)):
             with torch.no_grad():
                 linear.weight.copy_(weight_per_column(linear.weight))
             quantise = down if linear.in_features == config["intermediate_size"] else activations
             linear.register_forward_pre_hook(lambda _module, args, quantise=quantise: (quantise(args[0]),))
-        cosine = (embed(model) * reference).sum(-1)
-        results[name] = {"mean": cosine.mean().item(), "min": cosine.min().item()}
+        cosine = (forward(input_ids, mask) * reference).sum(-1)
+        results[name] = {"mean": float(cosine.mean()), "min": float(cosine.min())}
     return results
 
 
@@ -255,8 +241,7 @@ def main() -> None:
     plain = args.work / "fp32"
     _export_fp32(model_dir, plain, opset=18)
     graphs = {"ORT fp32": plain, "ORT int8 (shipped)": _int8(plain, args.work / "int8")}
-    batches = title_batches(plain / "tokenizer.json", bench_encoder.shopee_titles(args.shopee, args.titles),
-                            profile.passage_prefix, batch=64)
+    batches = encoder_batches(profile, plain / "tokenizer.json", bench_encoder.shopee_titles(args.shopee, args.titles))
     for name, directory in graphs.items():
         per_op, wall_ms = op_profile(directory / MODEL_FILE, batches)
         total = sum(per_op.values())
@@ -266,7 +251,7 @@ def main() -> None:
             print(f"| {op} | {ms:.0f} | {100 * ms / total:.1f} % |")
 
     print("\n| recipe (simulated) | mean cosine | min cosine |\n| --- | --- | --- |")
-    for name, cosine in simulate(model_dir, profile.passage_prefix).items():
+    for name, cosine in simulate(model_dir, profile).items():
         print(f"| {name} | {cosine['mean']:.5f} | {cosine['min']:.5f} |")
 
 
