@@ -33,6 +33,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from encoder.onnx_encoder import DEFAULT_TOKEN_BUDGET  # noqa: E402
 from encoder.pipeline import EncodingPipeline  # noqa: E402
 from encoder.profile import ModelProfile, load_profile  # noqa: E402
 
@@ -306,13 +307,13 @@ def main() -> None:
     cpu.add_argument("--tatoeba")
     cpu.add_argument("--titles", type=int, default=2000)
     cpu.add_argument("--tatoeba-limit", type=int, default=1000)
-    cpu.add_argument("--token-budget", type=int, default=2048)
+    cpu.add_argument("--token-budget", type=int, default=DEFAULT_TOKEN_BUDGET["CPUExecutionProvider"])
     cpu.add_argument("--rounds", type=int, default=3, help="runs per engine, interleaved; the median is reported")
     cpu.add_argument("--home", default=str(REPO / ".lingodex" / "models"))
     child = sub.add_parser("_cpu_engine")
     for flag in ("--engine", "--inputs", "--model-dir", "--cache"):
         child.add_argument(flag, required=True)
-    child.add_argument("--token-budget", type=int, default=2048)
+    child.add_argument("--token-budget", type=int, default=DEFAULT_TOKEN_BUDGET["CPUExecutionProvider"])
     gpu = sub.add_parser("gpu")
     gpu.add_argument("--shopee", required=True)
     gpu.add_argument("--tokenizer", required=True)

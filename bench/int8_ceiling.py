@@ -44,12 +44,11 @@ _spec.loader.exec_module(bench_encoder)
 from encoder.export import MODEL_FILE, _export_fp32, _int8, probe_sentences  # noqa: E402
 from encoder.int8_kernels import signed_weights_saturate  # noqa: E402
 from encoder.model_source import resolve_model_dir  # noqa: E402
+from encoder.onnx_encoder import DEFAULT_TOKEN_BUDGET  # noqa: E402
 from encoder.per_token_int8 import ACTIVATION_FLOOR, ZERO_POINT  # noqa: E402
 from encoder.pipeline import EncodingPipeline  # noqa: E402
 from encoder.profile import ModelProfile, load_profile  # noqa: E402
 from encoder.torch_reference import TorchForward  # noqa: E402
-
-CPU_TOKEN_BUDGET = 2048  # the CPU encoder's default (encoder.token_budget)
 
 
 def ort_session(graph_nodes: list, inputs: list, outputs: list, initializers: list):
@@ -137,7 +136,8 @@ def op_profile(model_path: Path, batches: list[tuple[np.ndarray, np.ndarray]]) -
 def encoder_batches(profile: ModelProfile, tokenizer_file: Path, titles: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
     """The batches the CPU encoder cuts (its token budget, equal lengths: no padding, so the shipped graph's
     attention takes its unmasked branch, encoder/unpadded_attention.py). Only the batching is used, not a forward pass."""
-    pipeline = EncodingPipeline(profile, tokenizer_file, forward=None, token_budget=CPU_TOKEN_BUDGET, equal_lengths=True)
+    pipeline = EncodingPipeline(profile, tokenizer_file, forward=None,
+                                token_budget=DEFAULT_TOKEN_BUDGET["CPUExecutionProvider"], equal_lengths=True)
     return [(input_ids, mask) for _, input_ids, mask in pipeline.prepared_batches(titles, profile.passage_prefix)]
 
 

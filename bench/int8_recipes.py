@@ -51,6 +51,7 @@ _spec.loader.exec_module(bench_encoder)
 
 from encoder.export import MODEL_FILE, _copy_tokenizer, _export_fp32, _int8, probe_sentences  # noqa: E402
 from encoder.model_source import resolve_model_dir  # noqa: E402
+from encoder.onnx_encoder import DEFAULT_TOKEN_BUDGET  # noqa: E402
 from encoder.onnx_pooling import add_pooling  # noqa: E402
 from encoder.ort_session import EncoderSession  # noqa: E402
 from encoder.pipeline import EncodingPipeline  # noqa: E402
@@ -122,7 +123,8 @@ def main() -> None:
     profile = load_profile("multilingual-e5-small")
     model_dir = resolve_model_dir(profile, args.home / "hf")
     recipes = build_recipes(model_dir, args.work, profile.pooling, profile.normalize)
-    pipelines = {name: EncodingPipeline(profile, path / "tokenizer.json", EncoderSession(path / MODEL_FILE, "cpu").run, 2048,
+    budget = DEFAULT_TOKEN_BUDGET["CPUExecutionProvider"]
+    pipelines = {name: EncodingPipeline(profile, path / "tokenizer.json", EncoderSession(path / MODEL_FILE, "cpu").run, budget,
                                        equal_lengths=True)
                  for name, path in recipes.items()}
     titles = bench_encoder.shopee_titles(args.shopee, args.titles + 300)
