@@ -1,21 +1,28 @@
-"""Retrieval quality of lexical, dense, hybrid (default parameters) and hybrid (tuned) per language, in one run.
+"""Retrieval quality beside the plainest baselines, per query language, in one run.
 
     python bench/search.py --tatoeba ../shared/data/tatoeba --shopee ../shared/data/shopee/dev.csv \
-        [--queries-per-language 200] [--shopee-queries 2000]
+        [--queries-per-language 250] [--shopee-queries 0 (every title)]
 
 Datasets (indexed with the configured encoder and the products mapping into
 the local node, `make opensearch-up`):
 - Tatoeba as cross-lingual search, both directions per language pair: the
   1,000 English sentences indexed and each X sentence the query for its
   translation (X→en), and the reverse (en→X). One relevant document each.
-- Shopee dev titles: all titles indexed; each sampled title the query, the
-  other titles of its group (same product) relevant, the title itself not.
+- Shopee dev titles: all titles indexed; every title a query (or a sample),
+  the other titles of its group (same product) relevant, and the title itself
+  excluded from the ranking (trec_eval-style: the query's own document never
+  counts, for or against).
 
-Each query's lexical and dense windows (100 deep) are fetched once; lexical
-and dense are those lists, hybrid is fused from them with the cluster's
-arithmetic (tested equal to the neural-search pipeline). Queries are split
-per dataset-language by a stable hash: `lingodex tune`'s grid picks the tuned
-parameters on 70 % and every column is reported on the held-out 30 %.
+Columns, all on the held-out 30 % of a stable 70/30 split of the queries:
+- plain BM25: one `standard` text field over all titles in a second index on
+  the same node, default BM25, no language routing: the baseline to beat;
+- lexical, dense: lingodex's two sub-queries alone;
+- plain+dense oracle: plain BM25 and dense fused (min-max, arithmetic mean)
+  at the lexical weight that scores best on these very held-out queries;
+- hybrid: lingodex at the shipped defaults; tuned: `lingodex tune`'s rule
+  (pooled default, per-language choices, held-out gate) run on the 70 %.
+Each query's lexical and dense windows are fetched once; hybrid is fused from
+them with the cluster's arithmetic (tested equal to the neural-search pipeline).
 """
 
 from __future__ import annotations
@@ -26,22 +33,32 @@ import random
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from encoder import Encoder  # noqa: E402
-from search_templates.evaluation import JudgedQuery, evaluate  # noqa: E402
-from search_templates.searcher import HybridSearcher  # noqa: E402
+from search_templates import fusion  # noqa: E402
+from search_templates.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
+from search_templates.search_params import LanguageParams  # noqa: E402
+from search_templates.searcher import HybridSearcher, fuse  # noqa: E402
 
 TATOEBA = {"ara": "ar", "cmn": "zh", "deu": "de", "fra": "fr", "heb": "he", "hin": "hi", "ind": "id", "ita": "it",
            "jpn": "ja", "kor": "ko", "nld": "nl", "pol": "pl", "por": "pt", "rus": "ru", "spa": "es", "swe": "sv",
            "tha": "th", "tur": "tr", "vie": "vi"}
-METRICS = ("ndcg@10", "recall@10")
+HELD_OUT = 0.3
+DEPTH = 100
+COLUMNS = ("plain BM25", "lexical", "dense", "plain+dense oracle", "hybrid", "tuned")
+PLAIN_MAPPING = {"settings": {"index": {"number_of_shards": 1, "number_of_replicas": 0}},
+                 "mappings": {"properties": {"title": {"type": "text", "analyzer": "standard"}}}}
+
+Doc = tuple[str, str, str]  # id, title, language
+Windows = dict[str, list[fusion.Ranked]]
 
 
-def index_texts(searcher: HybridSearcher, encoder: Encoder, index: str, docs: list[tuple[str, str, str]]) -> None:
+def index_texts(searcher: HybridSearcher, encoder: Encoder, index: str, docs: list[Doc]) -> None:
     """(id, text, lang) as products with that title, embedded in this process (ingest speed is bench/ingest.py's)."""
     from ingest.batch import embed_records
     from ingest.documents import PreparedRecord
@@ -63,25 +80,51 @@ def index_texts(searcher: HybridSearcher, encoder: Encoder, index: str, docs: li
     searcher.client.indices.refresh(index=index)
 
 
+def index_plain(client, index: str, docs: list[Doc]) -> None:  # noqa: ANN001 - OpenSearch
+    """The baseline: every title in one standard-analysed field, no language anywhere."""
+    from opensearchpy import helpers
+
+    client.indices.delete(index=index, ignore_unavailable=True)
+    client.indices.create(index=index, body=PLAIN_MAPPING)
+    helpers.bulk(client, ({"_index": index, "_id": doc_id, "title": text} for doc_id, text, _ in docs), chunk_size=2000)
+    client.indices.refresh(index=index)
+
+
+def plain_windows(client, index: str, judged: Sequence[JudgedQuery]) -> dict[str, fusion.Ranked]:  # noqa: ANN001
+    """Each query's plain-BM25 hits, DEPTH deep after its excluded documents are taken out."""
+    found = {}
+    for start in range(0, len(judged), 100):
+        chunk = judged[start:start + 100]
+        lines: list[dict] = []
+        for query in chunk:
+            lines += [{"index": index}, {"size": DEPTH + len(query.exclude), "_source": False,
+                                         "query": {"match": {"title": query.text}}}]
+        for query, response in zip(chunk, client.msearch(body=lines)["responses"], strict=True):
+            hits = [(hit["_id"], float(hit["_score"])) for hit in response["hits"]["hits"]]
+            found[query.id] = fusion.Ranked(query.without_excluded(hits)[:DEPTH])
+    return found
+
+
 def read_lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines()
 
 
 def tatoeba_tasks(directory: Path, per_language: int, rng: random.Random, only: set[str]):  # noqa: ANN201
-    """(name, lang, documents, judged queries) for X→en and en→X of every pair."""
+    """(name, documents, judged queries) for X→en and en→X of every pair."""
     for iso3, lang in TATOEBA.items():
         if only and lang not in only:
             continue
         foreign = read_lines(directory / f"tatoeba.{iso3}-eng.{iso3}")
         english = read_lines(directory / f"tatoeba.{iso3}-eng.eng")
         sample = sorted(rng.sample(range(len(foreign)), min(per_language, len(foreign))))
-        yield (f"tatoeba {lang}→en", lang, [(str(i), text, "en") for i, text in enumerate(english)],
+        yield (f"tatoeba {lang}→en", [(str(i), text, "en") for i, text in enumerate(english)],
                [JudgedQuery(f"{lang}-{i}", foreign[i], lang, {str(i): 1}) for i in sample])
-        yield (f"tatoeba en→{lang}", "en", [(str(i), text, lang) for i, text in enumerate(foreign)],
+        yield (f"tatoeba en→{lang}", [(str(i), text, lang) for i, text in enumerate(foreign)],
                [JudgedQuery(f"en-{i}", english[i], "en", {str(i): 1}) for i in sample])
 
 
-def shopee_task(path: Path, queries: int, rng: random.Random, detect):  # noqa: ANN001, ANN201
+def shopee_task(path: Path, queries: int, rng: random.Random, detect: Callable):  # noqa: ANN201
+    """Every title (or ``queries`` of them) a query for the other titles of its group; its own title excluded."""
     with path.open(encoding="utf-8", newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["title"].strip()]
     groups: dict[str, list[str]] = defaultdict(list)
@@ -90,48 +133,88 @@ def shopee_task(path: Path, queries: int, rng: random.Random, detect):  # noqa: 
     languages = {row["posting_id"]: detect(row["title"]).code for row in rows}
     docs = [(row["posting_id"], row["title"], languages[row["posting_id"]]) for row in rows]
     candidates = [row for row in rows if len(groups[row["label_group"]]) > 1]
+    if 0 < queries < len(candidates):
+        candidates = rng.sample(candidates, queries)
     judged = [JudgedQuery(row["posting_id"], row["title"], languages[row["posting_id"]],
-                          {other: 1 for other in groups[row["label_group"]] if other != row["posting_id"]})
-              for row in rng.sample(candidates, min(queries, len(candidates)))]
+                          {other: 1 for other in groups[row["label_group"]] if other != row["posting_id"]},
+                          exclude=frozenset({row["posting_id"]}))
+              for row in candidates]
     return "shopee", docs, judged
 
 
-def report(name: str, searcher: HybridSearcher, index: str, judged: list[JudgedQuery]) -> list[dict]:
-    """Rows per query language: the four strategies on held-out queries, and what tuning chose."""
-    from search_templates.tuning import choose, fetch_windows, score, split, sub_query_run
-
-    windows, languages = fetch_windows(searcher, index, judged, 100)
-    by_language: dict[str, list[JudgedQuery]] = defaultdict(list)
+def fused_run(judged: Sequence[JudgedQuery], windows: Windows, params_of: Callable[[str], LanguageParams]) -> dict:
+    """Each query fused with its own language's parameters (cut to their window), as an evaluation run."""
+    run = {}
     for query in judged:
-        by_language[languages[query.id]].append(query)
+        params = params_of(query.id)
+        cut = [fusion.Ranked(ranked.hits[:params.window]) for ranked in windows[query.id]]
+        run[query.id] = ranking(fusion.ordered(fuse(cut, params)))
+    return run
+
+
+def oracle(judged: Sequence[JudgedQuery], plain: dict[str, fusion.Ranked], windows: Windows,
+           languages: dict[str, str]) -> tuple[float, float]:
+    """(best nDCG@10, its lexical weight) of plain BM25 + dense, min-max arithmetic, chosen on ``judged`` itself."""
+    best = (-1.0, 0.0)
+    both = {query.id: [plain[query.id], windows[query.id][1]] for query in judged}
+    for step in range(11):
+        params = LanguageParams(lexical_weight=step / 10, dense_weight=round(1 - step / 10, 1), window=DEPTH, k=DEPTH)
+        value = evaluate(judged, fused_run(judged, both, lambda _, fixed=params: fixed), languages).overall["ndcg@10"]
+        if value > best[0]:  # ties: the lower lexical weight
+            best = (value, step / 10)
+    return best
+
+
+def report(name: str, searcher: HybridSearcher, index: str, plain_index: str, judged: list[JudgedQuery]) -> list[dict]:
+    """Rows for all held-out queries and per query language (>= 10 held-out): every column, and what tuning chose."""
+    from search_templates.tuning import MIN_QUERIES, split, sub_query_run, tune_windows
+
+    windows, languages = fetch(searcher, index, judged)
+    plain = plain_windows(searcher.client, plain_index, judged)
+    tuned, _ = tune_windows(searcher.params, judged, windows, languages, held_out=HELD_OUT, min_queries=MIN_QUERIES,
+                            min_window=searcher.params.default.window)
+    _, held = split(judged, HELD_OUT)
+    groups: dict[str, list[JudgedQuery]] = {"all": held}
+    for query in held:
+        groups.setdefault(languages[query.id], []).append(query)
     rows = []
-    for lang, queries in sorted(by_language.items()):
-        tuning, held = split(queries, 0.3)
-        if len(tuning) < 20 or len(held) < 10:
-            continue
-        default = searcher.params.for_language(lang)
-        tuned = choose(lang, tuning, held, windows, languages, default).chosen
-        row = {"dataset": name, "lang": lang, "held_out": len(held), "chosen": describe(tuned)}
-        for column, run in (("lexical", sub_query_run(held, windows, 0)), ("dense", sub_query_run(held, windows, 1))):
-            row[column] = evaluate(held, run, languages).overall
-        row["hybrid"] = score(held, windows, languages, default).overall
-        row["tuned"] = score(held, windows, languages, tuned).overall
+    for group, queries in groups.items():
+        if len(queries) < 10 or (group != "all" and len(groups) == 2):
+            continue  # one language: its row is the "all" row
+        scored = {
+            "plain BM25": {query.id: ranking(plain[query.id].hits) for query in queries},
+            "lexical": sub_query_run(queries, windows, 0),
+            "dense": sub_query_run(queries, windows, 1),
+            "hybrid": fused_run(queries, windows, lambda qid: searcher.params.for_language(languages[qid])),
+            "tuned": fused_run(queries, windows, lambda qid: tuned.for_language(languages[qid])),
+        }
+        row = {"dataset": name, "lang": group, "held_out": len(queries),
+               "chosen": describe(tuned.for_language(group) if group != "all" else tuned.default)}
+        row.update({column: evaluate(queries, run, languages).overall["ndcg@10"] for column, run in scored.items()})
+        row["plain+dense oracle"], row["oracle weight"] = oracle(queries, plain, windows, languages)
         rows.append(row)
         print(format_row(row), flush=True)
     return rows
 
 
-def describe(params) -> str:  # noqa: ANN001
-    if params.fusion == "rrf":
-        return f"rrf {params.rank_constant}, w{params.window}"
-    return f"{params.normalization}/{params.combination.split('_')[0]} {params.lexical_weight:.1f}, w{params.window}"
+def fetch(searcher: HybridSearcher, index: str, judged: list[JudgedQuery]) -> tuple[Windows, dict[str, str]]:
+    from search_templates.tuning import WINDOWS, fetch_windows
+
+    return fetch_windows(searcher, index, judged, max(max(WINDOWS), DEPTH))
+
+
+def describe(params: LanguageParams) -> str:
+    fused = (f"rrf {params.rank_constant}" if params.fusion == "rrf" else
+             f"{params.normalization}/{params.combination.split('_')[0]} {params.lexical_weight:.1f}")
+    return f"{fused}, w{params.window}"
 
 
 def format_row(row: dict) -> str:
-    cells = [f"{row[column][metric]:.3f}" for metric in METRICS for column in ("lexical", "dense", "hybrid", "tuned")]
-    best_single = max(row["lexical"]["ndcg@10"], row["dense"]["ndcg@10"])
-    verdict = "≥" if row["tuned"]["ndcg@10"] >= best_single else "<"
-    return f"| {row['dataset']} | {row['lang']} | {row['held_out']} | " + " | ".join(cells) + f" | {verdict} | {row['chosen']} |"
+    cells = [f"{row[column]:.3f}" for column in COLUMNS]
+    verdicts = ("≥" if row["lexical"] >= row["plain BM25"] else "<",
+                "≥" if row["tuned"] >= row["plain+dense oracle"] + 0.01 else "<")
+    return (f"| {row['dataset']} | {row['lang']} | {row['held_out']} | " + " | ".join(cells) +
+            f" | {row['oracle weight']:.1f} | {verdicts[0]} | {verdicts[1]} | {row['chosen']} |")
 
 
 def main() -> None:
@@ -142,9 +225,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tatoeba", type=Path, required=True)
     parser.add_argument("--shopee", type=Path, required=True)
-    parser.add_argument("--queries-per-language", type=int, default=200)
-    parser.add_argument("--shopee-queries", type=int, default=2000)
+    parser.add_argument("--queries-per-language", type=int, default=250)
+    parser.add_argument("--shopee-queries", type=int, default=0, help="0: every title with a group mate")
     parser.add_argument("--languages", default="", help="comma-separated Tatoeba languages (default: all 19)")
+    parser.add_argument("--no-tatoeba", action="store_true")
     parser.add_argument("--no-shopee", action="store_true")
     parser.add_argument("--keep-indices", action="store_true")
     args = parser.parse_args()
@@ -153,23 +237,25 @@ def main() -> None:
     searcher = build_searcher(settings, encoder=encoder)
     rng = random.Random(20261122)
     started = time.time()
-    print("| dataset | lang | held-out q | nDCG@10 lexical | dense | hybrid | tuned | R@10 lexical | dense | hybrid "
-          "| tuned | tuned ≥ best single | tuned parameters |\n|" + " --- |" * 14)
+    print("nDCG@10 on held-out queries\n\n| dataset | lang | held-out q | " + " | ".join(COLUMNS) +
+          " | oracle lexical weight | lexical ≥ plain | tuned ≥ oracle + 0.01 | tuned parameters |\n|" + " --- |" * 13)
     only = {lang for lang in args.languages.split(",") if lang}
-    tasks = list(tatoeba_tasks(args.tatoeba, args.queries_per_language, rng, only))
+    tasks = [] if args.no_tatoeba else list(tatoeba_tasks(args.tatoeba, args.queries_per_language, rng, only))
     if not args.no_shopee:
-        name, docs, judged = shopee_task(args.shopee, args.shopee_queries, rng, searcher.detector.detect)
-        tasks.append((name, None, docs, judged))
+        tasks.append(shopee_task(args.shopee, args.shopee_queries, rng, searcher.detector.detect))
     rows = []
-    for number, (name, _, docs, judged) in enumerate(tasks):
-        index = f"bench-search-{number}"
+    for number, (name, docs, judged) in enumerate(tasks):
+        index, plain_index = f"bench-search-{number}", f"bench-search-plain-{number}"
         index_texts(searcher, encoder, index, docs)
-        rows += report(name, searcher, index, judged)
+        index_plain(searcher.client, plain_index, docs)
+        rows += report(name, searcher, index, plain_index, judged)
         if not args.keep_indices:
-            searcher.client.indices.delete(index=index)
-    wins = sum(row["tuned"]["ndcg@10"] >= max(row["lexical"]["ndcg@10"], row["dense"]["ndcg@10"]) for row in rows)
-    print(f"\ntuned hybrid ≥ the better of lexical and dense (nDCG@10, held-out) in {wins} of {len(rows)} rows; "
-          f"{time.time() - started:.0f} s")
+            searcher.client.indices.delete(index=f"{index},{plain_index}")
+    for left, right, margin in (("lexical", "plain BM25", 0.0), ("tuned", "plain+dense oracle", 0.01),
+                                ("tuned", "dense", 0.0)):
+        met = sum(row[left] >= row[right] + margin for row in rows)
+        print(f"{left} ≥ {right}{f' + {margin}' if margin else ''}: {met} of {len(rows)} rows")
+    print(f"{time.time() - started:.0f} s")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,12 @@
 """Relevance evaluation: judged queries through a strategy, scored by trec_eval (pytrec-eval), per language.
 
-Judgments come as JSON/JSONL (`{"id", "query", "lang"?, "relevant": {doc_id: grade}}`)
+Judgments come as JSON/JSONL (`{"id", "query", "lang"?, "relevant": {doc_id: grade}, "exclude"?: [doc_id]}`)
 or as TREC qrels plus a topics TSV (`id<TAB>query[<TAB>lang]`).
+
+``exclude`` names documents that never count for or against the query: when
+the query is itself a catalog item (title-to-title search), its own document
+would always rank first as a non-relevant hit, so it is removed from the
+ranking, as trec_eval-style evaluation of such tasks does.
 """
 
 from __future__ import annotations
@@ -24,6 +29,11 @@ class JudgedQuery:
     text: str
     lang: str | None
     relevant: dict[str, int]  # doc id -> grade (> 0 relevant)
+    exclude: frozenset[str] = frozenset()  # never counted: e.g. the query's own document
+
+    def without_excluded(self, ranked: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+        """``ranked`` with the excluded documents taken out, order kept."""
+        return [hit for hit in ranked if hit[0] not in self.exclude]
 
 
 @dataclass(frozen=True)
@@ -43,7 +53,8 @@ def load_judgments(path: Path, topics: Path | None = None) -> list[JudgedQuery]:
     text = path.read_text(encoding="utf-8").strip()
     items = json.loads(text) if text.startswith("[") else [json.loads(line) for line in text.splitlines() if line.strip()]
     return [JudgedQuery(str(item["id"]), item["query"], item.get("lang"),
-                        {str(doc): int(grade) for doc, grade in item["relevant"].items()}) for item in items]
+                        {str(doc): int(grade) for doc, grade in item["relevant"].items()},
+                        frozenset(str(doc) for doc in item.get("exclude", []))) for item in items]
 
 
 def _trec(qrels: Path, topics: Path) -> list[JudgedQuery]:
@@ -74,7 +85,7 @@ def run_queries(judged: Sequence[JudgedQuery], retrieve: Retrieve) -> tuple[Run,
     run, languages = {}, {}
     for query in judged:
         ranked, lang = retrieve(query)
-        run[query.id] = ranking(ranked)
+        run[query.id] = ranking(query.without_excluded(ranked))
         languages[query.id] = lang
     return run, languages
 

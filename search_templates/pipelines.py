@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from opensearchpy import OpenSearch
+from opensearchpy.exceptions import RequestError
 
 from search_templates.search_params import LanguageParams, SearchParams
 
@@ -59,3 +60,8 @@ def ensure_pipeline(client: OpenSearch, params: LanguageParams, known: set[str])
         put_pipeline(client, name, body)
         known.add(name)
     return name
+
+
+def pipeline_missing(error: RequestError, name: str) -> bool:
+    """Whether the cluster refused a search because the pipeline ``name`` does not exist (any more)."""
+    return f"Pipeline {name} is not defined" in str(error.info or error.error)

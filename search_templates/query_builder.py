@@ -36,17 +36,24 @@ def check_page(query: SearchQuery, params: LanguageParams) -> None:
 def template_params(query: SearchQuery, params: LanguageParams, analyzed: Sequence[str]) -> dict[str, Any]:
     """Parameters for lingodex-hybrid (and, paged to the window, for lingodex-lexical and lingodex-dense).
 
-    Lexical: the query language's title/description fields with their boosts,
-    the exact-token field, brand, and the fallback languages' titles at a lower
-    boost (cross-lingual fallback). Dense: k-NN with the filters inside it (efficient
-    filtering, not a post-filter that could leave fewer than k).
+    Lexical: the language-agnostic title/description fields (every product,
+    whatever language detection filed it under), the query language's own
+    analysed fields, the exact-token field, brand, and the fallback languages'
+    titles, each at its boost; a field list whose boosts are all 0 is left out.
+    Dense: k-NN with the filters inside it (efficient filtering, not a
+    post-filter that could leave fewer than k).
     """
     boosts = params.boosts
     own = field_for(query.lang, analyzed)
     filters = query.filters.clauses()
+    own_fields = _boosted({f"title.{own}": boosts.title, f"description.{own}": boosts.description})
+    any_fields = _boosted({"title_all": boosts.title_all, "description_all": boosts.description_all})
     return {
         "query_text": query.text,
-        "own_fields": [f"title.{own}^{boosts.title}", f"description.{own}^{boosts.description}"],
+        "any_fields": any_fields,
+        "has_any": bool(any_fields),
+        "own_fields": own_fields,
+        "has_own": bool(own_fields),
         "other_fields": [f"title.{lang}^{boosts.other_languages}" for lang in params.fallback_languages if lang != own],
         "cross_lingual": boosts.other_languages > 0 and any(lang != own for lang in params.fallback_languages),
         "exact_boost": boosts.exact,
@@ -59,6 +66,11 @@ def template_params(query: SearchQuery, params: LanguageParams, analyzed: Sequen
         "from": query.offset,
         "size": query.size,
     }
+
+
+def _boosted(fields: dict[str, float]) -> list[str]:
+    """``field^boost`` for the fields whose boost is above 0."""
+    return [f"{name}^{boost}" for name, boost in fields.items() if boost > 0]
 
 
 def window_params(query: SearchQuery, params: LanguageParams, analyzed: Sequence[str]) -> dict[str, Any]:

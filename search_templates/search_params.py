@@ -12,13 +12,23 @@ DEFAULT_PARAMS_FILE = Path(__file__).parent / "search_params.yaml"
 
 
 class Boosts(BaseModel):
+    """Lexical field boosts. The defaults are measured on a mixed Indonesian/English catalog (README, "Lexical fields")."""
+
     model_config = ConfigDict(extra="forbid")
 
-    title: float = Field(3.0, ge=0)
-    description: float = Field(1.0, ge=0)
-    exact: float = Field(2.0, ge=0)
-    brand: float = Field(1.5, ge=0)
-    other_languages: float = Field(0.5, ge=0)
+    title_all: float = Field(1.0, ge=0)        # every title, any language: ICU tokens, no stemming
+    description_all: float = Field(0.3, ge=0)
+    title: float = Field(0.0, ge=0)            # the query language's own analysed fields
+    description: float = Field(0.0, ge=0)
+    exact: float = Field(0.2, ge=0)
+    brand: float = Field(0.5, ge=0)
+    other_languages: float = Field(0.0, ge=0)  # the fallback languages' titles
+
+    @model_validator(mode="after")
+    def _some_title_is_searched(self) -> Boosts:
+        if self.title_all <= 0 and self.title <= 0:
+            raise ValueError("boosts.title_all or boosts.title must be above 0: otherwise no title is searched")
+        return self
 
 
 class LanguageParams(BaseModel):
@@ -36,7 +46,7 @@ class LanguageParams(BaseModel):
     k: int = Field(100, ge=1, le=10_000)
     # title fields searched besides the query language's, at boosts.other_languages: catalogs often carry English
     # titles, and "other" (ICU) holds languages without an analyser; each field multiplies the query's clauses
-    fallback_languages: list[str] = ["en", "other"]
+    fallback_languages: list[str] = ["en", "other"]  # searched only when boosts.other_languages > 0
     boosts: Boosts = Boosts()
 
     @model_validator(mode="after")

@@ -6,12 +6,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from opensearchpy import OpenSearch
+from opensearchpy.exceptions import RequestError
 
 from encoder import Encoder
 from ingest.language import LanguageDetector, LanguageGuess
 from search_templates import fusion
 from search_templates.filters import Filters
-from search_templates.pipelines import ensure_pipeline, fusion_pipeline
+from search_templates.pipelines import ensure_pipeline, fusion_pipeline, pipeline_missing
 from search_templates.query_builder import SearchQuery, check_page, searchable_text, template_params, window_params
 from search_templates.search_params import LanguageParams, SearchParams
 from search_templates.templates import DENSE, HYBRID, LEXICAL, push_templates
@@ -109,7 +110,15 @@ class HybridSearcher:
         pipeline = ensure_pipeline(self.client, params, self._pipelines)
         body = {"id": HYBRID, "params": template_params(query, params, self.analyzed), "explain": explain}
         self._ensure_templates()
-        response = self.client.search_template(index=index, body=body, params={"search_pipeline": pipeline})
+        try:
+            response = self.client.search_template(index=index, body=body, params={"search_pipeline": pipeline})
+        except RequestError as error:
+            if not pipeline_missing(error, pipeline):
+                raise
+            # another client deleted it (names are content hashes, shared by every index with these parameters)
+            self._pipelines.discard(pipeline)
+            ensure_pipeline(self.client, params, self._pipelines)
+            response = self.client.search_template(index=index, body=body, params={"search_pipeline": pipeline})
         return _hits(response)
 
     def fused_here(self, index: str, query: SearchQuery, params: LanguageParams, *,
@@ -172,7 +181,8 @@ def retriever(searcher: HybridSearcher, index: str, strategy: Strategy, depth: i
     """Judged queries through a strategy, ``depth`` hits each (at most the language's fusion window for hybrid)."""
     def retrieve(query) -> tuple[list[tuple[str, float]], str]:  # noqa: ANN001 - evaluation.JudgedQuery
         lang = query.lang or searcher.detector.detect(query.text).code
-        size = depth if strategy != "hybrid" else min(depth, searcher.params.for_language(lang).window)
+        wanted = depth + len(query.exclude)  # run_queries removes the excluded hits after
+        size = wanted if strategy != "hybrid" else min(wanted, searcher.params.for_language(lang).window)
         result = searcher.search(index, query.text, lang=lang, size=size, strategy=strategy)
         return [(hit.id, hit.score) for hit in result.hits], result.language.code
     return retrieve

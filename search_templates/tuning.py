@@ -14,6 +14,14 @@ the best does not beat by more than ``LEAD`` standard errors of their
 per-query difference (paired), where plainest leans least on the sub-query
 that is weaker on those queries (a signal keeps its weight only by earning it)
 and the current parameters come first among equals (re-tuning does not churn).
+
+Small languages are where noise wins: from five or seven queries a grid always
+finds something. So a language with fewer than ``min_queries`` tuning queries
+gets no choice of its own: it follows the default, which is chosen by the same
+rule on every language's queries pooled. And a choice is kept only where the
+held-out queries confirm it: when they score it no higher than the current
+parameters, the current parameters stay. Windows below ``min_window`` are never
+candidates, so a tuned file pages as deep as the one it replaces.
 """
 
 from __future__ import annotations
@@ -38,7 +46,8 @@ NORMALIZATIONS = [("min_max", "arithmetic_mean"), ("min_max", "geometric_mean"),
                   ("l2", "arithmetic_mean"), ("l2", "geometric_mean"), ("l2", "harmonic_mean"),
                   ("z_score", "arithmetic_mean")]  # neural-search combines z_score only arithmetically
 RANK_CONSTANTS = [10, 30, 60, 100]
-WINDOWS = [20, 50, 100]
+WINDOWS = [20, 50, 100, 200]
+MIN_QUERIES = 30  # fewer tuning queries than this: the language follows the pooled default
 OBJECTIVE = "ndcg@10"
 LEAD = 2.0  # standard errors by which the best must lead a plainer candidate to be chosen over it (about 95 %)
 
@@ -57,12 +66,13 @@ class LanguageOutcome:
     tuned_best: float     # the grid's best there: the bar the choice had to come close to
     held_out_before: float  # the same on the held-out queries: what to believe
     held_out_after: float
+    note: str = ""        # why the current parameters stayed, when they did
 
 
-def candidates(base: LanguageParams) -> list[LanguageParams]:
-    """Every fusion and window in the grid, other parameters (boosts, fallbacks) as ``base`` has them."""
+def candidates(base: LanguageParams, min_window: int = 1) -> list[LanguageParams]:
+    """Every fusion and window (none below ``min_window``) in the grid, other parameters as ``base`` has them."""
     found = []
-    for window in WINDOWS:
+    for window in [window for window in WINDOWS if window >= min_window] or [min_window]:
         common = {**base.model_dump(), "window": window, "k": max(base.k, window)}
         for normalization, combination in NORMALIZATIONS:
             for weight in WEIGHTS:
@@ -83,12 +93,14 @@ def split(judged: Sequence[JudgedQuery], held_out: float) -> tuple[list[JudgedQu
 
 def fetch_windows(searcher: HybridSearcher, index: str, judged: Sequence[JudgedQuery],
                   width: int) -> tuple[Windows, dict[str, str]]:
-    """Both sub-queries' hits for every query, ``width`` deep; and each query's language."""
+    """Both sub-queries' hits for every query, ``width`` deep, its excluded documents taken out; each query's language."""
     windows, languages = {}, {}
     for query in judged:
         prepared, language, params = searcher.prepare(query.text, lang=query.lang, size=1)
-        wide = params.model_copy(update={"window": width, "k": max(params.k, width)})
-        windows[query.id], _ = searcher.sub_query_hits(index, prepared, wide)
+        deep = width + len(query.exclude)
+        wide = params.model_copy(update={"window": deep, "k": max(params.k, deep)})
+        ranked, _ = searcher.sub_query_hits(index, prepared, wide)
+        windows[query.id] = [fusion.Ranked(query.without_excluded(sub_query.hits)[:width]) for sub_query in ranked]
         languages[query.id] = language.code
     return windows, languages
 
@@ -107,43 +119,70 @@ def sub_query_run(judged: Sequence[JudgedQuery], windows: Windows, which: int) -
 
 
 def tune(searcher: HybridSearcher, index: str, judged: Sequence[JudgedQuery], *, held_out: float = 0.3,
-         min_queries: int = 5) -> tuple[SearchParams, list[LanguageOutcome]]:
-    """New parameters (a language with fewer than ``min_queries`` tuning queries keeps its own) and the evidence."""
-    windows, languages = fetch_windows(searcher, index, judged, max(WINDOWS))
+         min_queries: int = MIN_QUERIES, min_window: int | None = None) -> tuple[SearchParams, list[LanguageOutcome]]:
+    """New parameters and the evidence: the pooled choice as the default, and each language large enough its own.
+
+    ``min_window`` defaults to the current default's window: paging that worked before still works.
+    """
+    floor = min_window if min_window is not None else searcher.params.default.window
+    windows, languages = fetch_windows(searcher, index, judged, max(max(WINDOWS), floor))
+    return tune_windows(searcher.params, judged, windows, languages, held_out=held_out, min_queries=min_queries,
+                        min_window=floor)
+
+
+def tune_windows(params: SearchParams, judged: Sequence[JudgedQuery], windows: Windows, languages: dict[str, str], *,
+                 held_out: float, min_queries: int, min_window: int) -> tuple[SearchParams, list[LanguageOutcome]]:
+    """`tune` over windows already fetched."""
+    tuning_all, kept_out_all = split(judged, held_out)
+    pooled = choose(POOLED, tuning_all, kept_out_all, windows, languages, params.default, min_window=min_window)
+    default = pooled.chosen
     by_language: dict[str, list[JudgedQuery]] = defaultdict(list)
     for query in judged:
         by_language[languages[query.id]].append(query)
-    overrides = dict(searcher.params.languages)
-    outcomes = []
+    overrides = {lang: _differences(params.for_language(lang), default) for lang in params.languages}
+    outcomes = [pooled]
     for lang, queries in sorted(by_language.items()):
         tuning, kept_out = split(queries, held_out)
         if len(tuning) < min_queries:
-            continue
-        outcome = choose(lang, tuning, kept_out, windows, languages, searcher.params.for_language(lang))
+            continue  # too few to tell a choice from noise: the language keeps its entry, or follows the pooled default
+        outcome = choose(lang, tuning, kept_out, windows, languages, params.for_language(lang),
+                         min_window=min_window, pooled=default)
         outcomes.append(outcome)
-        difference = _differences(outcome.chosen, searcher.params.default)
-        if difference:
-            overrides[lang] = difference
-        else:
-            overrides.pop(lang, None)
-    return SearchParams(default=searcher.params.default, languages=overrides), outcomes
+        overrides[lang] = _differences(outcome.chosen, default)
+    return SearchParams(default=default, languages={lang: diff for lang, diff in overrides.items() if diff}), outcomes
+
+
+POOLED = "(all)"  # the outcome of the pooled choice, which becomes the default
 
 
 def choose(lang: str, tuning: Sequence[JudgedQuery], kept_out: Sequence[JudgedQuery], windows: Windows,
-           languages: dict[str, str], before: LanguageParams) -> LanguageOutcome:
-    """The plainest candidate the tuning queries cannot tell from the grid's best (module docstring), scored on both parts."""
+           languages: dict[str, str], before: LanguageParams, *, min_window: int = 1,
+           pooled: LanguageParams | None = None) -> LanguageOutcome:
+    """The current parameters unless the tuning queries tell them from the grid's best (module docstring).
+
+    Order of preference: the current parameters, then the pooled choice, then
+    the plainest candidates; the first the best does not clearly lead wins.
+    The held-out queries must then score it higher than the current
+    parameters, or the current parameters stay.
+    """
     weaker = _weaker_sub_query(tuning, windows, languages)
-    grid = sorted([before, *candidates(before)], key=lambda params: (_lean(params, weaker), params != before))
+    plainest = sorted(candidates(before, min_window), key=lambda params: _lean(params, weaker))
+    preferred = [before] + ([pooled] if pooled is not None and pooled != before else [])
+    grid = preferred + [params for params in plainest if params not in preferred]
     reports = [score(tuning, windows, languages, params) for params in grid]
     best = max(reports, key=lambda report: report.overall[OBJECTIVE])
     chosen, report = next((params, report) for params, report in zip(grid, reports, strict=True)
                           if not _clearly_behind(report, best))
     held_before = held_after = float("nan")
+    note = ""
     if kept_out:
         held_before = score(kept_out, windows, languages, before).overall[OBJECTIVE]
         held_after = held_before if chosen == before else score(kept_out, windows, languages, chosen).overall[OBJECTIVE]
-    return LanguageOutcome(lang, chosen, before, len(tuning), len(kept_out), reports[grid.index(before)].overall[OBJECTIVE],
-                           report.overall[OBJECTIVE], best.overall[OBJECTIVE], held_before, held_after)
+        if held_after <= held_before and chosen != before:
+            chosen, report, held_after = before, reports[0], held_before
+            note = "kept: held-out queries did not improve"
+    return LanguageOutcome(lang, chosen, before, len(tuning), len(kept_out), reports[0].overall[OBJECTIVE],
+                           report.overall[OBJECTIVE], best.overall[OBJECTIVE], held_before, held_after, note)
 
 
 def _weaker_sub_query(judged: Sequence[JudgedQuery], windows: Windows, languages: dict[str, str]) -> int | None:

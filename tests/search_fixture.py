@@ -58,10 +58,11 @@ def judged_known_queries(known: list[tuple[str, str, str]]) -> list[JudgedQuery]
 
 
 def judged_titles() -> list[JudgedQuery]:
-    """Every title as a query, the product's listings in the other languages relevant (as the Shopee benchmark)."""
+    """Every title as a query, the product's listings in the other languages relevant, its own excluded (as the Shopee benchmark)."""
     listings = _listings()
     return [JudgedQuery(record["id"], record["title"], record["lang"],
-                        {other: 1 for other in listings[kind_of(record["id"])] if other != record["id"]})
+                        {other: 1 for other in listings[kind_of(record["id"])] if other != record["id"]},
+                        exclude=frozenset({record["id"]}))
             for record in fixture_products() if len(listings[kind_of(record["id"])]) > 1]
 
 

@@ -142,3 +142,15 @@ def test_explained_sub_scores_fuse_to_the_hit_score_here(searcher: HybridSearche
         weighted = sum(weight * hit.sub_scores[name][1] for name, weight in zip(SUB_QUERIES, params.weights, strict=True)
                        if name in hit.sub_scores)
         assert hit.score == pytest.approx(weighted / sum(params.weights))
+
+
+def test_a_pipeline_deleted_under_a_running_searcher_is_created_again(
+        client: OpenSearch, searcher: HybridSearcher, catalog: str) -> None:
+    from search_templates.pipelines import fusion_pipeline
+
+    params = LanguageParams(lexical_weight=0.4, dense_weight=0.6)
+    before = [hit.id for hit in searcher.fused_on_cluster(catalog, query(), params)]
+    name = fusion_pipeline(params)[0]
+    client.transport.perform_request("DELETE", f"/_search/pipeline/{name}")  # another client pruned it
+    assert [hit.id for hit in searcher.fused_on_cluster(catalog, query(), params)] == before
+    assert name in client.transport.perform_request("GET", f"/_search/pipeline/{name}")

@@ -9,7 +9,7 @@ import pytest
 
 from search_templates.evaluation import evaluate, run_queries
 from search_templates.search_params import DEFAULT_PARAMS_FILE, load_search_params
-from search_templates.tuning import tune, write_params
+from search_templates.tuning import POOLED, tune, write_params
 from search_templates.rank_eval import rank_eval
 from search_templates.searcher import HybridSearcher, retriever
 from search_templates.templates import DENSE, LEXICAL
@@ -59,10 +59,32 @@ def test_tuning_chooses_per_language_parameters_within_the_grids_best_and_writes
         fixture_search: tuple[HybridSearcher, str], tmp_path: Path) -> None:
     searcher, index = fixture_search
     tuned, outcomes = tune(searcher, index, judged_titles(), held_out=0.3, min_queries=5)
-    assert {outcome.lang for outcome in outcomes} == {"en", "es", "de", "fr", "ja", "zh", "ko"}
+    assert {outcome.lang for outcome in outcomes} == {POOLED, "en", "es", "de", "fr", "ja", "zh", "ko"}
     assert all(max(outcome.tuned_before, outcome.tuned_after) <= outcome.tuned_best for outcome in outcomes)
     assert all(outcome.held_out_queries > 0 and 0 <= outcome.held_out_after <= 1 for outcome in outcomes)
     write_params(tuned, tmp_path / "tuned.yaml", header_from=DEFAULT_PARAMS_FILE)
     reloaded = load_search_params(tmp_path / "tuned.yaml")
     for outcome in outcomes:
-        assert reloaded.for_language(outcome.lang) == outcome.chosen
+        assert (reloaded.default if outcome.lang == POOLED else reloaded.for_language(outcome.lang)) == outcome.chosen
+
+
+def test_a_language_with_four_queries_keeps_the_pooled_parameters(fixture_search: tuple[HybridSearcher, str]) -> None:
+    searcher, index = fixture_search
+    judged = judged_titles()
+    korean = [query for query in judged if query.lang == "ko"]
+    judged = [query for query in judged if query.lang != "ko"] + korean[:4]
+    tuned, outcomes = tune(searcher, index, judged, held_out=0.0, min_queries=5)
+    assert "ko" not in {outcome.lang for outcome in outcomes}
+    assert tuned.for_language("ko") == tuned.default == next(o.chosen for o in outcomes if o.lang == POOLED)
+
+
+def test_a_tuned_file_pages_past_twenty(fixture_search: tuple[HybridSearcher, str], tmp_path: Path) -> None:
+    searcher, index = fixture_search
+    tuned, _ = tune(searcher, index, judged_titles(), held_out=0.3, min_queries=5)
+    write_params(tuned, tmp_path / "tuned.yaml", header_from=DEFAULT_PARAMS_FILE)
+    paged = HybridSearcher(searcher.client, searcher.encoder, load_search_params(tmp_path / "tuned.yaml"),
+                           searcher.detector, searcher.analyzed)
+    for lang, text in [("en", "headphones"), ("ja", "ヘッドホン"), ("de", "Kopfhörer")]:
+        whole = [hit.id for hit in paged.search(index, text, lang=lang, size=30).hits]
+        page = [hit.id for hit in paged.search(index, text, lang=lang, size=10, offset=20).hits]
+        assert len(whole) == 30 and page == whole[20:30]

@@ -26,9 +26,15 @@ def test_the_required_languages_each_have_their_own_analyzer_and_everything_else
     assert {lang: fields[lang]["analyzer"] for lang in REQUIRED_ANALYZERS} == REQUIRED_ANALYZERS
 
 
-def test_titles_in_every_language_are_copied_to_the_cross_language_exact_field() -> None:
+def test_titles_in_every_language_are_copied_to_the_exact_and_the_language_agnostic_field() -> None:
     fields = index_body("products", encoder=E5)["mappings"]["properties"]["title"]["properties"]
-    assert {spec.get("copy_to") for spec in fields.values()} == {"exact"}
+    assert {tuple(spec.get("copy_to")) for spec in fields.values()} == {("exact", "title_all")}
+
+
+def test_descriptions_in_every_language_are_copied_to_the_language_agnostic_field() -> None:
+    properties = index_body("products", encoder=E5)["mappings"]["properties"]
+    assert {tuple(spec.get("copy_to")) for spec in properties["description"]["properties"].values()} == {("description_all",)}
+    assert properties["title_all"]["analyzer"] == properties["description_all"]["analyzer"] == "icu_analyzer"
 
 
 def test_index_body_takes_dimension_and_identity_from_the_encoder() -> None:

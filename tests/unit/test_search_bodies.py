@@ -21,18 +21,34 @@ def params_for(lang: str = "en", filters: Filters | None = None, **params) -> di
 
 
 def test_the_query_languages_fields_carry_their_boosts() -> None:
-    assert params_for("de")["own_fields"] == ["title.de^3.0", "description.de^1.0"]
+    assert params_for("de", boosts=Boosts(title=3.0, description=1.0))["own_fields"] == ["title.de^3.0", "description.de^1.0"]
+
+
+def test_every_query_searches_the_language_agnostic_fields_whatever_its_language() -> None:
+    for lang in ("de", "id", "und", "tlh"):
+        assert params_for(lang)["any_fields"] == ["title_all^1.0", "description_all^0.3"]
+
+
+def test_fields_boosted_zero_are_left_out_and_their_clause_with_them() -> None:
+    params = params_for("de", boosts=Boosts(title=0.0, description=0.0))
+    assert (params["own_fields"], params["has_own"]) == ([], False)
+    assert params_for("de", boosts=Boosts(title=1.0, title_all=0.0, description_all=0.0))["has_any"] is False
+
+
+def test_boosts_that_search_no_title_are_refused() -> None:
+    with pytest.raises(ValueError, match="no title is searched"):
+        Boosts(title=0.0, title_all=0.0)
 
 
 def test_the_fallback_languages_titles_are_searched_at_the_lower_boost() -> None:
-    assert params_for("de", fallback_languages=["en", "ja", "other"])["other_fields"] == [
+    assert params_for("de", fallback_languages=["en", "ja", "other"], boosts=Boosts(other_languages=0.5))["other_fields"] == [
         "title.en^0.5", "title.ja^0.5", "title.other^0.5"]
 
 
 def test_the_query_languages_own_title_is_not_repeated_as_a_fallback() -> None:
-    params = params_for("en", fallback_languages=["en", "other"])
+    params = params_for("en", fallback_languages=["en", "other"], boosts=Boosts(other_languages=0.5))
     assert params["other_fields"] == ["title.other^0.5"]
-    assert params_for("en", fallback_languages=["en"])["cross_lingual"] is False
+    assert params_for("en", fallback_languages=["en"], boosts=Boosts(other_languages=0.5))["cross_lingual"] is False
 
 
 def test_a_zero_fallback_boost_turns_the_cross_lingual_clause_off() -> None:
@@ -46,7 +62,7 @@ def test_a_long_query_is_cut_at_a_space_below_the_limit() -> None:
 
 
 def test_a_language_without_its_own_analyzer_searches_the_icu_field() -> None:
-    assert params_for("tlh")["own_fields"][0].startswith("title.other^")
+    assert params_for("tlh", boosts=Boosts(title=1.0))["own_fields"][0].startswith("title.other^")
 
 
 def test_filters_travel_as_clauses_for_both_sub_queries() -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 from search_templates.evaluation import JudgedQuery
 from search_templates.fusion import Ranked
 from search_templates.search_params import DEFAULT_PARAMS_FILE, LanguageParams, SearchParams, load_search_params
-from search_templates.tuning import RANK_CONSTANTS, WINDOWS, candidates, choose, split, write_params
+from search_templates.tuning import POOLED, RANK_CONSTANTS, WINDOWS, candidates, choose, split, tune_windows, write_params
 
 
 def test_the_grid_covers_weights_normalisations_rrf_and_windows() -> None:
@@ -70,8 +70,14 @@ def choice(judged: list[JudgedQuery], windows: dict, before: LanguageParams) -> 
 
 def test_of_parameters_the_tuning_queries_cannot_tell_apart_the_one_leaning_least_on_the_weaker_sub_query_wins() -> None:
     judged, windows = lexical_knows_best(8)
-    chosen = choice(judged, windows, LanguageParams(lexical_weight=0.9, dense_weight=0.1))
+    chosen = choice(judged, windows, LanguageParams(lexical_weight=0.0, dense_weight=1.0))  # clearly behind
     assert chosen.fusion == "normalization" and chosen.dense_weight == 0.0
+
+
+def test_current_parameters_that_tie_with_the_best_are_kept() -> None:
+    judged, windows = lexical_knows_best(8)
+    current = LanguageParams(lexical_weight=0.9, dense_weight=0.1)  # as good as lexical-only on these queries
+    assert choice(judged, windows, current) == current
 
 
 def test_current_parameters_are_kept_when_nothing_plainer_is_as_good() -> None:
@@ -84,7 +90,7 @@ def test_a_lead_of_one_query_does_not_buy_the_weaker_sub_query_any_weight() -> N
     plain, plain_windows = dense_knows_best(20)
     mixed, mixed_windows = both_needed(1, offset=100)
     outcome = choose("en", plain + mixed, [], {**plain_windows, **mixed_windows}, {q.id: "en" for q in plain + mixed},
-                     LanguageParams())
+                     LanguageParams(lexical_weight=1.0, dense_weight=0.0))  # current: clearly behind
     assert outcome.tuned_best > outcome.tuned_after
     assert outcome.chosen.fusion == "normalization" and outcome.chosen.lexical_weight == 0.0
 
@@ -101,3 +107,32 @@ def test_written_parameters_load_back_and_keep_the_files_documentation(tmp_path:
     write_params(params, tmp_path / "tuned.yaml", header_from=DEFAULT_PARAMS_FILE)
     assert load_search_params(tmp_path / "tuned.yaml") == params
     assert (tmp_path / "tuned.yaml").read_text().startswith(DEFAULT_PARAMS_FILE.read_text().splitlines()[0])
+
+
+def test_a_choice_the_held_out_queries_do_not_confirm_leaves_the_current_parameters() -> None:
+    tuning, windows = lexical_knows_best(12)
+    held, held_windows = dense_knows_best(6, offset=100)  # the held-out queries disagree with the tuning ones
+    languages = {query.id: "en" for query in tuning + held}
+    dense_only = LanguageParams(lexical_weight=0.0, dense_weight=1.0)
+    outcome = choose("en", tuning, held, {**windows, **held_windows}, languages, dense_only)
+    assert outcome.chosen == dense_only and outcome.note
+
+
+def test_no_candidate_has_a_window_below_the_floor_so_tuned_files_page_as_deep() -> None:
+    assert {params.window for params in candidates(LanguageParams(), min_window=100)} == {w for w in WINDOWS if w >= 100}
+    judged, windows = lexical_knows_best(8)
+    chosen = choose("en", judged, [], windows, {q.id: "en" for q in judged}, LanguageParams(lexical_weight=0.0,
+                    dense_weight=1.0), min_window=100).chosen
+    assert chosen.window >= 100
+
+
+def test_a_language_with_few_queries_follows_the_pooled_choice() -> None:
+    many, many_windows = lexical_knows_best(60)
+    few, few_windows = dense_knows_best(4, offset=1000)  # 4 queries that would pull "xx" to dense alone
+    languages = {**{q.id: "en" for q in many}, **{q.id: "xx" for q in few}}
+    start = SearchParams(default=LanguageParams(lexical_weight=0.0, dense_weight=1.0))
+    tuned, outcomes = tune_windows(start, many + few, {**many_windows, **few_windows}, languages,
+                                   held_out=0.0, min_queries=30, min_window=20)
+    assert [outcome.lang for outcome in outcomes] == [POOLED, "en"]
+    assert tuned.for_language("xx") == tuned.default != start.default
+    assert tuned.default.fusion == "rrf" or tuned.default.lexical_weight > 0.5
