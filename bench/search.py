@@ -167,11 +167,19 @@ def oracle(judged: Sequence[JudgedQuery], plain: dict[str, fusion.Ranked], windo
 
 def report(name: str, searcher: HybridSearcher, index: str, plain_index: str, judged: list[JudgedQuery]) -> list[dict]:
     """Rows for all held-out queries and per query language (>= 10 held-out): every column, and what tuning chose."""
-    from search_templates.tuning import MIN_QUERIES, split, sub_query_run, tune_windows
+    from search_templates.lexical_tuning import prepare_queries, tune_boosts
+    from search_templates.tuning import MIN_QUERIES, WINDOWS, fetch_windows, split, sub_query_run, tune_windows
 
-    windows, languages = fetch(searcher, index, judged)
+    width = max(max(WINDOWS), DEPTH)
+    prepared, languages = prepare_queries(searcher, judged)
+    windows, _ = fetch_windows(searcher, index, judged, width, searcher.params, prepared)
     plain = plain_windows(searcher.client, plain_index, judged)
-    tuned, _ = tune_windows(searcher.params, judged, windows, languages, held_out=HELD_OUT, min_queries=MIN_QUERIES,
+    # `lingodex tune`'s two stages, on the windows already fetched where the lexical stage changed nothing
+    boosted, _ = tune_boosts(searcher, index, searcher.params, judged, prepared, held_out=HELD_OUT,
+                             min_queries=MIN_QUERIES)
+    tuned_windows = windows if boosted == searcher.params else fetch_windows(searcher, index, judged, width, boosted,
+                                                                             prepared)[0]
+    tuned, _ = tune_windows(boosted, judged, tuned_windows, languages, held_out=HELD_OUT, min_queries=MIN_QUERIES,
                             min_window=searcher.params.default.window)
     _, held = split(judged, HELD_OUT)
     groups: dict[str, list[JudgedQuery]] = {"all": held}
@@ -186,7 +194,7 @@ def report(name: str, searcher: HybridSearcher, index: str, plain_index: str, ju
             "lexical": sub_query_run(queries, windows, 0),
             "dense": sub_query_run(queries, windows, 1),
             "hybrid": fused_run(queries, windows, lambda qid: searcher.params.for_language(languages[qid])),
-            "tuned": fused_run(queries, windows, lambda qid: tuned.for_language(languages[qid])),
+            "tuned": fused_run(queries, tuned_windows, lambda qid: tuned.for_language(languages[qid])),
         }
         row = {"dataset": name, "lang": group, "held_out": len(queries),
                "chosen": describe(tuned.for_language(group) if group != "all" else tuned.default)}
@@ -197,16 +205,12 @@ def report(name: str, searcher: HybridSearcher, index: str, plain_index: str, ju
     return rows
 
 
-def fetch(searcher: HybridSearcher, index: str, judged: list[JudgedQuery]) -> tuple[Windows, dict[str, str]]:
-    from search_templates.tuning import WINDOWS, fetch_windows
-
-    return fetch_windows(searcher, index, judged, max(max(WINDOWS), DEPTH))
-
-
 def describe(params: LanguageParams) -> str:
     fused = (f"rrf {params.rank_constant}" if params.fusion == "rrf" else
              f"{params.normalization}/{params.combination.split('_')[0]} {params.lexical_weight:.1f}")
-    return f"{fused}, w{params.window}"
+    boosts = LanguageParams().boosts.model_dump()
+    changed = [f"{name} {value:g}" for name, value in params.boosts.model_dump().items() if value != boosts[name]]
+    return f"{fused}, w{params.window}" + (f"; boosts {', '.join(changed)}" if changed else "")
 
 
 def format_row(row: dict) -> str:

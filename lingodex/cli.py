@@ -173,10 +173,16 @@ def tune(
     topics: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="Topics TSV for TREC qrels.")] = None,
     index: Annotated[str | None, typer.Option(help="Alias (or index) to search; default ingest.alias.")] = None,
     held_out: Annotated[float, typer.Option(min=0.0, max=0.9, help="Share of each language's queries kept out of tuning.")] = 0.3,
-    min_queries: Annotated[int, typer.Option(help="Fewer tuning queries than this: the language keeps its parameters.")] = 5,
+    min_queries: Annotated[int | None, typer.Option(help="Fewer tuning queries than this: the language follows the "
+                                                         "pooled default (default 30).")] = None,
+    min_window: Annotated[int | None, typer.Option(help="No fusion window below this (default: the current default's), "
+                                                        "so that paging keeps working.")] = None,
+    lexical: Annotated[bool, typer.Option(help="Tune the lexical field boosts first (one lexical query per judged "
+                                                "query and candidate).")] = True,
     output: Annotated[Path, typer.Option(help="Where the tuned YAML goes (then set search.params_file to it).")] = Path("search_params.yaml"),
 ) -> None:
-    """Grid-search each language's fusion (weights, normalisation, combination or RRF, window) on judged queries."""
+    """Tune lexical field boosts, then grid-search fusion (weights, normalisation, combination or RRF, window): pooled over all languages for the
+    default, then per language with enough queries; kept only where held-out queries confirm it."""
     from lingodex.searching import build_searcher
     from search_templates.evaluation import load_judgments
     from search_templates.search_params import DEFAULT_PARAMS_FILE
@@ -184,19 +190,23 @@ def tune(
 
     searcher = build_searcher(state.settings)
     tuned, outcomes = tune_languages(searcher, index or state.settings.ingest.alias, load_judgments(judgments, topics),
-                                     held_out=held_out, min_queries=min_queries)
+                                     held_out=held_out, min_window=min_window, lexical=lexical,
+                                     **({"min_queries": min_queries} if min_queries is not None else {}))
     table = Table(title=f"{OBJECTIVE}: tuning queries (chosen on these) and held-out queries (believe these)",
                   title_justify="left")
-    for column in ("language", "tuning q", "tuning before → after", "held-out q", "held-out before → after", "chosen"):
+    for column in ("language", "stage", "tuning q", "tuning before → after", "held-out q", "held-out before → after", "chosen"):
         table.add_column(column)
     for outcome in outcomes:
         chosen = outcome.chosen
-        how = (f"rrf k={chosen.rank_constant}" if chosen.fusion == "rrf" else
-               f"{chosen.normalization}/{chosen.combination} {chosen.lexical_weight:.1f}:{chosen.dense_weight:.1f}")
-        table.add_row(outcome.lang, str(outcome.tuning_queries),
+        how = (f"rrf k={chosen.rank_constant}, window {chosen.window}" if chosen.fusion == "rrf" else
+               f"{chosen.normalization}/{chosen.combination} {chosen.lexical_weight:.1f}:{chosen.dense_weight:.1f}, "
+               f"window {chosen.window}")
+        if outcome.stage == "lexical":
+            how = ", ".join(f"{name} {value:g}" for name, value in chosen.boosts.model_dump().items() if value)
+        table.add_row(outcome.lang, outcome.stage, str(outcome.tuning_queries),
                       f"{outcome.tuned_before:.3f} → {outcome.tuned_after:.3f} (best {outcome.tuned_best:.3f})",
                       str(outcome.held_out_queries), f"{outcome.held_out_before:.3f} → {outcome.held_out_after:.3f}",
-                      f"{how}, window {chosen.window}")
+                      how + (f" ({outcome.note})" if outcome.note else ""))
     console.print(table)
     write_params(tuned, output, header_from=state.settings.search.params_file or DEFAULT_PARAMS_FILE)
     console.print(f"wrote {output}; use it with search.params_file (LINGODEX_SEARCH__PARAMS_FILE={output})")

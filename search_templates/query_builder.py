@@ -60,6 +60,7 @@ def template_params(query: SearchQuery, params: LanguageParams, analyzed: Sequen
         "brand_boost": boosts.brand,
         "vector": [float(x) for x in query.vector],
         "k": params.k,
+        "ef_search": params.ef_search,
         "window": params.window,
         "filters": filters,
         "has_filters": bool(filters),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -85,11 +86,22 @@ class HybridSearcher:
     def prepare(self, text: str, *, lang: str | None = None, filters: Filters | None = None, size: int = 10,
                 offset: int = 0) -> tuple[SearchQuery, LanguageGuess, LanguageParams]:
         """The query as the templates get it: text cut to max_query_chars, its language and parameters, its vector."""
-        text = searchable_text(text, self.max_query_chars)
-        language = LanguageGuess(lang, 1.0, "declared") if lang else self.detector.detect(text)
-        vector = self.encoder.encode_queries([text])[0]
-        query = SearchQuery(text, language.code, vector, filters or Filters(), size, offset)
+        (prepared, language), = self._prepare_many([(text, lang)])
+        query = replace(prepared, filters=filters or Filters(), size=size, offset=offset)
         return query, language, self.params.for_language(language.code)
+
+    def prepare_many(self, queries: Sequence[tuple[str, str | None]]) -> list[SearchQuery]:
+        """(text, language or None) pairs as `prepare` makes them, embedded in batches: for evaluation and tuning."""
+        return [query for query, _ in self._prepare_many(queries)]
+
+    def _prepare_many(self, queries: Sequence[tuple[str, str | None]]) -> list[tuple[SearchQuery, LanguageGuess]]:
+        texts = [searchable_text(text, self.max_query_chars) for text, _ in queries]
+        languages = [LanguageGuess(lang, 1.0, "declared") if lang else self.detector.detect(text)
+                     for text, (_, lang) in zip(texts, queries, strict=True)]
+        vectors = [vector for start in range(0, len(texts), 256)
+                   for vector in self.encoder.encode_queries(texts[start:start + 256])]
+        return [(SearchQuery(text, language.code, vector), language)
+                for text, language, vector in zip(texts, languages, vectors, strict=True)]
 
     def template_params_for(self, text: str, *, lang: str | None = None, filters: Filters | None = None,
                             size: int = 10, offset: int = 0) -> dict[str, Any]:
@@ -147,6 +159,20 @@ class HybridSearcher:
             ranked.append(fusion.Ranked([(hit["_id"], float(hit["_score"])) for hit in hits]))
             sources.update({hit["_id"]: hit["_source"] for hit in hits})
         return ranked, sources
+
+    def sub_query_many(self, index: str, template: str,
+                       queries: Sequence[tuple[SearchQuery, LanguageParams]]) -> list[fusion.Ranked]:
+        """One sub-query template for many queries, each with its parameters, its whole window: one `_msearch/template`."""
+        self._ensure_templates()
+        lines: list[dict[str, Any]] = []
+        for query, params in queries:
+            lines += [{"index": index}, {"id": template, "params": window_params(query, params, self.analyzed)}]
+        ranked = []
+        for response in self.client.msearch_template(body=lines)["responses"] if lines else []:
+            if "error" in response:
+                raise RuntimeError(f"the {template} template failed: {response['error']}")
+            ranked.append(fusion.Ranked([(hit["_id"], float(hit["_score"])) for hit in response["hits"]["hits"]]))
+        return ranked
 
     def _ensure_templates(self) -> None:
         """Store the templates once per searcher, so a fresh cluster needs no separate push."""

@@ -1,43 +1,39 @@
-"""Tune each language's fusion parameters on judged queries, and report on queries kept out of the tuning.
+"""Tune each language's lexical boosts and fusion on judged queries, and report on queries kept out of the tuning.
 
-Each query's two sub-query windows are fetched once (one `_msearch/template`);
-every candidate is then fused here with the arithmetic neural-search uses
-(tested equal), so a grid of hundreds of candidates costs no further queries.
-Queries are split per language by a stable hash of their id: the candidate
-chosen on the tuning part is reported on the held-out part, where a parameter
-set that only fits the tuning queries shows.
+Lexical boosts first (search_templates/lexical_tuning.py), since they change
+the lexical hits that fusion mixes. Then each query's two sub-query windows
+are fetched once (one `_msearch/template`); every fusion candidate is fused
+here with the arithmetic neural-search uses (tested equal), so a grid of
+hundreds of candidates costs no further queries. Queries are split by a stable
+hash of their id: the candidate chosen on the tuning part is reported on the
+held-out part, where a parameter set that only fits the tuning queries shows.
 
-Hundreds of candidates on a few hundred queries tie or nearly tie, and which
-of them comes first is noise that held-out queries punish. So the best score on
-the tuning part is a bar, not the choice: the choice is the plainest candidate
-the best does not beat by more than ``LEAD`` standard errors of their
-per-query difference (paired), where plainest leans least on the sub-query
-that is weaker on those queries (a signal keeps its weight only by earning it)
-and the current parameters come first among equals (re-tuning does not churn).
+The rule (search_templates/choice.py) picks the first candidate the best does
+not clearly beat, in an order of preference: here the plainest first, leaning
+least on the sub-query that is weaker on those queries (a signal keeps its
+weight only by earning it), the current parameters first among equals, then
+the pooled choice. Held-out queries must confirm it.
 
 Small languages are where noise wins: from five or seven queries a grid always
 finds something. So a language with fewer than ``min_queries`` tuning queries
 gets no choice of its own: it follows the default, which is chosen by the same
-rule on every language's queries pooled. And a choice is kept only where the
-held-out queries confirm it: when they score it no higher than the current
-parameters, the current parameters stay. Windows below ``min_window`` are never
+rule on every language's queries pooled. Windows below ``min_window`` are never
 candidates, so a tuned file pages as deep as the one it replaces.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from statistics import fmean, stdev
 
 import yaml
 
 from search_templates import fusion
+from search_templates.choice import OBJECTIVE, POOLED, LanguageOutcome, pick, split
 from search_templates.evaluation import JudgedQuery, Report, evaluate, ranking
+from search_templates.lexical_tuning import prepare_queries, tune_boosts
+from search_templates.query_builder import SearchQuery
 from search_templates.search_params import LanguageParams, SearchParams
 from search_templates.searcher import HybridSearcher, fuse
 
@@ -48,25 +44,8 @@ NORMALIZATIONS = [("min_max", "arithmetic_mean"), ("min_max", "geometric_mean"),
 RANK_CONSTANTS = [10, 30, 60, 100]
 WINDOWS = [20, 50, 100, 200]
 MIN_QUERIES = 30  # fewer tuning queries than this: the language follows the pooled default
-OBJECTIVE = "ndcg@10"
-LEAD = 2.0  # standard errors by which the best must lead a plainer candidate to be chosen over it (about 95 %)
 
 Windows = dict[str, list[fusion.Ranked]]  # query id -> [lexical, dense] hits, the widest window
-
-
-@dataclass(frozen=True)
-class LanguageOutcome:
-    lang: str
-    chosen: LanguageParams
-    before: LanguageParams
-    tuning_queries: int
-    held_out_queries: int
-    tuned_before: float   # objective on the tuning queries, current parameters
-    tuned_after: float
-    tuned_best: float     # the grid's best there: the bar the choice had to come close to
-    held_out_before: float  # the same on the held-out queries: what to believe
-    held_out_after: float
-    note: str = ""        # why the current parameters stayed, when they did
 
 
 def candidates(base: LanguageParams, min_window: int = 1) -> list[LanguageParams]:
@@ -84,25 +63,25 @@ def candidates(base: LanguageParams, min_window: int = 1) -> list[LanguageParams
     return found
 
 
-def split(judged: Sequence[JudgedQuery], held_out: float) -> tuple[list[JudgedQuery], list[JudgedQuery]]:
-    """(tuning, held-out) by a stable hash of the query id, so reruns split the same way."""
-    def bucket(query: JudgedQuery) -> float:
-        return int(hashlib.sha256(query.id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    return [q for q in judged if bucket(q) >= held_out], [q for q in judged if bucket(q) < held_out]
+def fetch_windows(searcher: HybridSearcher, index: str, judged: Sequence[JudgedQuery], width: int,
+                  params: SearchParams | None = None,
+                  prepared: dict[str, SearchQuery] | None = None) -> tuple[Windows, dict[str, str]]:
+    """Both sub-queries' hits for every query, ``width`` deep, its excluded documents taken out; each query's language.
 
-
-def fetch_windows(searcher: HybridSearcher, index: str, judged: Sequence[JudgedQuery],
-                  width: int) -> tuple[Windows, dict[str, str]]:
-    """Both sub-queries' hits for every query, ``width`` deep, its excluded documents taken out; each query's language."""
-    windows, languages = {}, {}
+    ``params``: whose lexical boosts to search with (default the searcher's);
+    ``prepared``: the queries already embedded (lexical_tuning.prepare_queries).
+    """
+    params = params or searcher.params
+    if prepared is None:
+        prepared, _ = prepare_queries(searcher, judged)
+    windows = {}
     for query in judged:
-        prepared, language, params = searcher.prepare(query.text, lang=query.lang, size=1)
         deep = width + len(query.exclude)
-        wide = params.model_copy(update={"window": deep, "k": max(params.k, deep)})
-        ranked, _ = searcher.sub_query_hits(index, prepared, wide)
+        language = params.for_language(prepared[query.id].lang)
+        wide = language.model_copy(update={"window": deep, "k": max(language.k, deep)})
+        ranked, _ = searcher.sub_query_hits(index, prepared[query.id], wide)
         windows[query.id] = [fusion.Ranked(query.without_excluded(sub_query.hits)[:width]) for sub_query in ranked]
-        languages[query.id] = language.code
-    return windows, languages
+    return windows, {qid: query.lang for qid, query in prepared.items()}
 
 
 def score(judged: Sequence[JudgedQuery], windows: Windows, languages: dict[str, str], params: LanguageParams) -> Report:
@@ -119,20 +98,27 @@ def sub_query_run(judged: Sequence[JudgedQuery], windows: Windows, which: int) -
 
 
 def tune(searcher: HybridSearcher, index: str, judged: Sequence[JudgedQuery], *, held_out: float = 0.3,
-         min_queries: int = MIN_QUERIES, min_window: int | None = None) -> tuple[SearchParams, list[LanguageOutcome]]:
-    """New parameters and the evidence: the pooled choice as the default, and each language large enough its own.
+         min_queries: int = MIN_QUERIES, min_window: int | None = None,
+         lexical: bool = True) -> tuple[SearchParams, list[LanguageOutcome]]:
+    """New parameters and the evidence: lexical boosts, then fusion; pooled for the default, per language where large enough.
 
     ``min_window`` defaults to the current default's window: paging that worked before still works.
     """
     floor = min_window if min_window is not None else searcher.params.default.window
-    windows, languages = fetch_windows(searcher, index, judged, max(max(WINDOWS), floor))
-    return tune_windows(searcher.params, judged, windows, languages, held_out=held_out, min_queries=min_queries,
-                        min_window=floor)
+    prepared, languages = prepare_queries(searcher, judged)
+    params, outcomes = searcher.params, []
+    if lexical:
+        params, outcomes = tune_boosts(searcher, index, params, judged, prepared, held_out=held_out,
+                                       min_queries=min_queries)
+    windows, _ = fetch_windows(searcher, index, judged, max(max(WINDOWS), floor), params, prepared)
+    tuned, fusion_outcomes = tune_windows(params, judged, windows, languages, held_out=held_out, min_queries=min_queries,
+                                          min_window=floor)
+    return tuned, outcomes + fusion_outcomes
 
 
 def tune_windows(params: SearchParams, judged: Sequence[JudgedQuery], windows: Windows, languages: dict[str, str], *,
                  held_out: float, min_queries: int, min_window: int) -> tuple[SearchParams, list[LanguageOutcome]]:
-    """`tune` over windows already fetched."""
+    """The fusion stage of `tune`, over windows already fetched."""
     tuning_all, kept_out_all = split(judged, held_out)
     pooled = choose(POOLED, tuning_all, kept_out_all, windows, languages, params.default, min_window=min_window)
     default = pooled.chosen
@@ -152,37 +138,17 @@ def tune_windows(params: SearchParams, judged: Sequence[JudgedQuery], windows: W
     return SearchParams(default=default, languages={lang: diff for lang, diff in overrides.items() if diff}), outcomes
 
 
-POOLED = "(all)"  # the outcome of the pooled choice, which becomes the default
-
-
 def choose(lang: str, tuning: Sequence[JudgedQuery], kept_out: Sequence[JudgedQuery], windows: Windows,
            languages: dict[str, str], before: LanguageParams, *, min_window: int = 1,
            pooled: LanguageParams | None = None) -> LanguageOutcome:
-    """The current parameters unless the tuning queries tell them from the grid's best (module docstring).
+    """The plainest fusion the tuning queries cannot tell from the grid's best, if held-out queries confirm it.
 
-    Order of preference: the current parameters, then the pooled choice, then
-    the plainest candidates; the first the best does not clearly lead wins.
-    The held-out queries must then score it higher than the current
-    parameters, or the current parameters stay.
+    Among equally plain candidates the current parameters come first, then the pooled choice.
     """
     weaker = _weaker_sub_query(tuning, windows, languages)
-    plainest = sorted(candidates(before, min_window), key=lambda params: _lean(params, weaker))
-    preferred = [before] + ([pooled] if pooled is not None and pooled != before else [])
-    grid = preferred + [params for params in plainest if params not in preferred]
-    reports = [score(tuning, windows, languages, params) for params in grid]
-    best = max(reports, key=lambda report: report.overall[OBJECTIVE])
-    chosen, report = next((params, report) for params, report in zip(grid, reports, strict=True)
-                          if not _clearly_behind(report, best))
-    held_before = held_after = float("nan")
-    note = ""
-    if kept_out:
-        held_before = score(kept_out, windows, languages, before).overall[OBJECTIVE]
-        held_after = held_before if chosen == before else score(kept_out, windows, languages, chosen).overall[OBJECTIVE]
-        if held_after <= held_before and chosen != before:
-            chosen, report, held_after = before, reports[0], held_before
-            note = "kept: held-out queries did not improve"
-    return LanguageOutcome(lang, chosen, before, len(tuning), len(kept_out), reports[0].overall[OBJECTIVE],
-                           report.overall[OBJECTIVE], best.overall[OBJECTIVE], held_before, held_after, note)
+    grid = sorted([before, *candidates(before, min_window)],
+                  key=lambda params: (_lean(params, weaker), params != before, params != pooled))
+    return pick(lang, grid, before, tuning, kept_out, lambda queries, params: score(queries, windows, languages, params))
 
 
 def _weaker_sub_query(judged: Sequence[JudgedQuery], windows: Windows, languages: dict[str, str]) -> int | None:
@@ -197,14 +163,6 @@ def _lean(params: LanguageParams, weaker: int | None) -> float:
     if weaker is None:
         return 0.0
     return 0.5 if params.fusion == "rrf" else params.weights[weaker]
-
-
-def _clearly_behind(report: Report, best: Report) -> bool:
-    """Whether ``best`` leads by more than LEAD standard errors of the per-query difference."""
-    differences = [best.per_query[qid][OBJECTIVE] - report.per_query[qid][OBJECTIVE] for qid in best.per_query]
-    if len(differences) < 2:
-        return sum(differences) > 0
-    return fmean(differences) > LEAD * stdev(differences) / math.sqrt(len(differences))
 
 
 def _differences(params: LanguageParams, default: LanguageParams) -> dict:

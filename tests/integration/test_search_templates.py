@@ -54,6 +54,17 @@ def test_filters_render_in_both_sub_queries_and_are_left_out_when_there_are_none
     assert "filter" not in render(client, DENSE, params("kettle"))["query"]["knn"]["embedding"]
 
 
+def test_ef_search_renders_into_both_k_nn_queries_only_when_set(client: OpenSearch, index_name: str) -> None:
+    query = SearchQuery("kettle", "en", [0.5, -0.25], size=5)
+    values = template_params(query, LanguageParams(window=20, k=20, ef_search=300), ANALYZED)
+    _, dense = render(client, HYBRID, values)["query"]["hybrid"]["queries"]
+    assert dense["knn"]["embedding"]["method_parameters"] == {"ef_search": 300}
+    assert render(client, DENSE, values)["query"]["knn"]["embedding"]["method_parameters"] == {"ef_search": 300}
+    assert "method_parameters" not in render(client, DENSE, params("kettle"))["query"]["knn"]["embedding"]
+    client.indices.create(index=index_name, body=index_body("products", encoder=EncoderIdentity("t", "none", 2)))
+    client.search_template(index=index_name, body={"id": DENSE, "params": values})  # the node accepts it
+
+
 @pytest.mark.parametrize("text", HOSTILE_TEXTS.values(), ids=HOSTILE_TEXTS.keys())
 def test_any_query_text_renders_to_a_valid_request_searching_for_exactly_that_text(
         client: OpenSearch, settings: Settings, index_name: str, text: str) -> None:

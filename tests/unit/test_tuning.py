@@ -70,14 +70,16 @@ def choice(judged: list[JudgedQuery], windows: dict, before: LanguageParams) -> 
 
 def test_of_parameters_the_tuning_queries_cannot_tell_apart_the_one_leaning_least_on_the_weaker_sub_query_wins() -> None:
     judged, windows = lexical_knows_best(8)
-    chosen = choice(judged, windows, LanguageParams(lexical_weight=0.0, dense_weight=1.0))  # clearly behind
+    chosen = choice(judged, windows, LanguageParams(lexical_weight=0.9, dense_weight=0.1))
     assert chosen.fusion == "normalization" and chosen.dense_weight == 0.0
 
 
-def test_current_parameters_that_tie_with_the_best_are_kept() -> None:
-    judged, windows = lexical_knows_best(8)
-    current = LanguageParams(lexical_weight=0.9, dense_weight=0.1)  # as good as lexical-only on these queries
-    assert choice(judged, windows, current) == current
+def test_current_parameters_that_tie_on_the_held_out_queries_are_kept() -> None:
+    tuning, windows = lexical_knows_best(8)
+    held, held_windows = lexical_knows_best(6, offset=100)
+    current = LanguageParams(lexical_weight=0.9, dense_weight=0.1)  # as good as lexical-only on every query
+    outcome = choose("en", tuning, held, {**windows, **held_windows}, {q.id: "en" for q in tuning + held}, current)
+    assert outcome.chosen == current and outcome.held_out_after == outcome.held_out_before
 
 
 def test_current_parameters_are_kept_when_nothing_plainer_is_as_good() -> None:
@@ -90,7 +92,7 @@ def test_a_lead_of_one_query_does_not_buy_the_weaker_sub_query_any_weight() -> N
     plain, plain_windows = dense_knows_best(20)
     mixed, mixed_windows = both_needed(1, offset=100)
     outcome = choose("en", plain + mixed, [], {**plain_windows, **mixed_windows}, {q.id: "en" for q in plain + mixed},
-                     LanguageParams(lexical_weight=1.0, dense_weight=0.0))  # current: clearly behind
+                     LanguageParams())
     assert outcome.tuned_best > outcome.tuned_after
     assert outcome.chosen.fusion == "normalization" and outcome.chosen.lexical_weight == 0.0
 
