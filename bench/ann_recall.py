@@ -1,7 +1,7 @@
 """Recall of the k-NN sub-query against exact search, and what each HNSW setting costs.
 
     python bench/ann_recall.py --shopee ../shared/data/shopee/dev.csv --tatoeba ../shared/data/tatoeba \
-        [--queries 500] [--configs 16:128,32:256,48:512] [--k 100,200,500,1000]
+        [--queries 500] [--configs 16:128,32:256,48:512] [--query-settings 100,100:200,100:500,200,500,1000]
 
 Corpus: every Shopee dev title and every sentence of every Tatoeba pair (both
 sides, duplicates dropped): about 55,000 real texts in 20 languages, embedded
@@ -14,9 +14,10 @@ Each HNSW config (m:ef_construction) gets an index holding only the shipped
 `embedding` field with that method, loaded in bulk and refreshed (as a load
 leaves it), then force-merged to one segment (as a long-lived index tends to
 become, and the hardest case for a graph: one big graph instead of several
-small ones searched apart). For each query-time `k` (with `size` 100) it
-reports recall@100 = |ANN top 100 ∩ exact top 100| / 100, and latency per
-query sent one at a time (p50/p95 ms), and the build time.
+small ones searched apart). For each query-time `k` and optional
+`method_parameters.ef_search` (k:ef; `size` stays 100) it reports recall@100 = |ANN top 100 ∩ exact top 100| / 100, and latency per
+query sent one at a time after 50 warm-up queries (p50/p95 ms), and the
+build (bulk load + refresh) and merge times.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def build(client, vectors: np.ndarray, m: int, ef_construction: int) -> float:  
 
 
 def segments(client) -> int:  # noqa: ANN001
-    return int(client.cat.segments(index=INDEX, format="json").__len__())
+    return len(client.cat.segments(index=INDEX, format="json"))
 
 
 def measure(client, queries: np.ndarray, exact: list[set[str]], k: int, ef_search: int | None) -> dict:  # noqa: ANN001
@@ -111,7 +112,8 @@ def main() -> None:
     parser.add_argument("--tatoeba", type=Path, required=True)
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--configs", default="16:128,32:256,48:512", help="m:ef_construction, comma-separated")
-    parser.add_argument("--k", default="100,200,500,1000", help="query-time k values (size stays 100)")
+    parser.add_argument("--query-settings", default="100,100:200,100:500,200,500,1000",
+                        help="query-time k or k:ef_search, comma-separated (size stays 100)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/lingodex-ann-recall"))
     parser.add_argument("--no-merge", action="store_true", help="skip the force-merged measurement")
     args = parser.parse_args()
@@ -125,8 +127,10 @@ def main() -> None:
     sample = random.Random(20261130).sample(range(len(texts)), args.queries)
     queries = embedded(encoder, [texts[i] for i in sample], args.cache, "queries", queries=True)
     exact = [set(map(str, np.argsort(-(passages @ query))[:TOP])) for query in queries]
-    ks = [int(k) for k in args.k.split(",")]
-    print("| m | ef_construction | build s | segments | k | recall@100 | min | p50 ms | p95 ms |\n" + "| --- " * 9 + "|")
+    query_settings = [(int(k), int(ef[0]) if ef else None)
+                      for k, *ef in (setting.split(":") for setting in args.query_settings.split(","))]
+    print("| m | ef_construction | build s | segments | k | ef_search | recall@100 | min | p50 ms | p95 ms |\n"
+          + "| --- " * 10 + "|")
     for config in args.configs.split(","):
         m, ef_construction = (int(part) for part in config.split(":"))
         seconds = build(client, passages, m, ef_construction)
@@ -139,9 +143,11 @@ def main() -> None:
                 client.indices.forcemerge(index=INDEX, max_num_segments=1, request_timeout=3600)
                 took = time.perf_counter() - merge_started
             count = segments(client)
-            for k in ks:
-                row = measure(client, queries, exact, k, None)
-                print(f"| {m} | {ef_construction} | {took:.0f} ({state}) | {count} | {k} | {row['recall']:.3f} | "
+            measure(client, queries[:50], exact[:50], TOP, None)  # warm-up: the first queries load the graph
+            for k, ef_search in query_settings:
+                row = measure(client, queries, exact, k, ef_search)
+                print(f"| {m} | {ef_construction} | {took:.0f} ({state}) | {count} | {k} | {ef_search or '-'} | "
+                      f"{row['recall']:.3f} | "
                       f"{row['min recall']:.2f} | {row['p50']:.1f} | {row['p95']:.1f} |", flush=True)
     client.indices.delete(index=INDEX, ignore_unavailable=True)
 

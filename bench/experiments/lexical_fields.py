@@ -71,6 +71,11 @@ def build_index(client, rows, languages, vectors, identity, analyzed) -> None:  
     properties["plain"] = {"type": "text", "analyzer": "standard"}
     body["settings"]["index"]["similarity"] = {name: {"type": "BM25", "k1": k1, "b": b}
                                                for name, (k1, b) in SIMILARITIES.items()}
+    body["settings"]["analysis"]["filter"]["lingodex_bigrams"] = {"type": "shingle", "min_shingle_size": 2,
+                                                                  "max_shingle_size": 2, "output_unigrams": False}
+    body["settings"]["analysis"]["analyzer"]["lingodex_bigrams"] = {
+        "type": "custom", "tokenizer": "icu_tokenizer", "filter": ["icu_normalizer", "icu_folding", "lingodex_bigrams"]}
+    properties["title_all"]["fields"] = {"bigrams": {"type": "text", "analyzer": "lingodex_bigrams"}}
     extra = ["plain"]
     for name in SIMILARITIES:
         properties[f"title_all_{name}"] = {"type": "text", "analyzer": "icu_analyzer", "similarity": name}
@@ -160,7 +165,16 @@ def variants(analyzed: list[str]) -> dict[str, Callable[[str, str], dict]]:
     def most_fields_exact(text: str, lang: str) -> dict:
         return {"bool": {"should": [most_fields_all(text, lang), {"match": {"exact": {"query": text, "boost": 0.2}}}]}}
 
+    def bigrams(weight: float) -> Callable[[str, str], dict]:
+        def build(text: str, lang: str) -> dict:
+            return {"bool": {"should": [{"match": {"title_all": text}},
+                                        {"match": {"title_all.bigrams": {"query": text, "boost": weight}}},
+                                        {"match": {"exact": {"query": text, "boost": 0.2}}}]}}
+        return build
+
     return {
+        "title_all + bigrams 0.2 + exact 0.2": bigrams(0.2), "title_all + bigrams 0.5 + exact 0.2": bigrams(0.5),
+        "title_all + bigrams 1 + exact 0.2": bigrams(1.0),
         **{f"title_all {name}": similarity(name) for name in SIMILARITIES},
         "all + own 0.1": all_plus_own(0.1), "all + own 0.1 + exact 0.2": with_exact(all_plus_own(0.1), 0.2),
         "most_fields all + exact 0.2": most_fields_exact, "dismax t0 own 0.8": dismax(0.0, 0.8),

@@ -60,7 +60,8 @@ def test_ef_search_renders_into_both_k_nn_queries_only_when_set(client: OpenSear
     _, dense = render(client, HYBRID, values)["query"]["hybrid"]["queries"]
     assert dense["knn"]["embedding"]["method_parameters"] == {"ef_search": 300}
     assert render(client, DENSE, values)["query"]["knn"]["embedding"]["method_parameters"] == {"ef_search": 300}
-    assert "method_parameters" not in render(client, DENSE, params("kettle"))["query"]["knn"]["embedding"]
+    unset = template_params(query, LanguageParams(window=20, k=20, ef_search=None), ANALYZED)
+    assert "method_parameters" not in render(client, DENSE, unset)["query"]["knn"]["embedding"]
     client.indices.create(index=index_name, body=index_body("products", encoder=EncoderIdentity("t", "none", 2)))
     client.search_template(index=index_name, body={"id": DENSE, "params": values})  # the node accepts it
 
