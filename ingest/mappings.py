@@ -71,3 +71,8 @@ def language_fields(name: str) -> list[str]:
     """Languages that have their own analysed title field (besides ``other``)."""
     fields = _load(name)["mappings"]["properties"]["title"]["properties"]
     return [lang for lang in fields if lang != "other"]
+
+
+def schema_version(name: str) -> int:
+    """The mapping file's ``_meta.lingodex_schema``: raised when a change needs indices rebuilt to take effect."""
+    return int(_load(name)["mappings"]["_meta"]["lingodex_schema"])

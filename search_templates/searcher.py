@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -11,12 +12,15 @@ from opensearchpy.exceptions import RequestError
 
 from encoder import Encoder
 from ingest.language import LanguageDetector, LanguageGuess
+from ingest.mappings import PRODUCTS, schema_version
 from search_templates import fusion
 from search_templates.filters import Filters
 from search_templates.pipelines import ensure_pipeline, fusion_pipeline, pipeline_missing
 from search_templates.query_builder import SearchQuery, check_page, searchable_text, template_params, window_params
 from search_templates.search_params import LanguageParams, SearchParams
 from search_templates.templates import DENSE, HYBRID, LEXICAL, push_templates
+
+log = logging.getLogger(__name__)
 
 FusionMode = Literal["auto", "server", "client"]
 Strategy = Literal["hybrid", "lexical", "dense"]
@@ -59,9 +63,11 @@ class HybridSearcher:
         self.fusion_mode, self.max_query_chars = fusion_mode, max_query_chars
         self._pipelines: set[str] = set()
         self._templates_pushed = False
+        self._schema_checked: set[str] = set()
 
     def search(self, index: str, text: str, *, lang: str | None = None, filters: Filters | None = None,
                size: int = 10, offset: int = 0, explain: bool = False, strategy: Strategy = "hybrid") -> SearchResult:
+        self._warn_if_older_schema(index)
         query, language, params = self.prepare(text, lang=lang, filters=filters, size=size, offset=offset)
         if strategy != "hybrid":
             hits = self.one_sub_query(index, query, params, LEXICAL if strategy == "lexical" else DENSE)
@@ -173,6 +179,18 @@ class HybridSearcher:
                 raise RuntimeError(f"the {template} template failed: {response['error']}")
             ranked.append(fusion.Ranked([(hit["_id"], float(hit["_score"])) for hit in response["hits"]["hits"]]))
         return ranked
+
+    def _warn_if_older_schema(self, index: str) -> None:
+        """Once per index: an index built before title_all existed finds little lexically until it is reindexed."""
+        if index in self._schema_checked:
+            return
+        self._schema_checked.add(index)
+        for name, mapping in self.client.indices.get_mapping(index=index).items():
+            schema = mapping["mappings"].get("_meta", {}).get("lingodex_schema", 0)
+            if schema < schema_version(PRODUCTS):
+                log.warning("index %s has mapping schema %s, older than the queries (%s): lexical search misses its "
+                            "language-agnostic fields until `lingodex reindex --alias %s`", name, schema,
+                            schema_version(PRODUCTS), index)
 
     def _ensure_templates(self) -> None:
         """Store the templates once per searcher, so a fresh cluster needs no separate push."""

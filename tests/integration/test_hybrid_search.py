@@ -154,3 +154,18 @@ def test_a_pipeline_deleted_under_a_running_searcher_is_created_again(
     client.transport.perform_request("DELETE", f"/_search/pipeline/{name}")  # another client pruned it
     assert [hit.id for hit in searcher.fused_on_cluster(catalog, query(), params)] == before
     assert name in client.transport.perform_request("GET", f"/_search/pipeline/{name}")
+
+
+def test_searching_an_index_of_an_older_mapping_schema_warns_once_to_reindex(
+        client: OpenSearch, fixture_search: tuple[HybridSearcher, str], index_name: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    encoder = fixture_search[0].encoder
+    body = index_body("products", encoder=EncoderIdentity(encoder.model_id, encoder.fingerprint, encoder.dimension))
+    body["mappings"]["_meta"]["lingodex_schema"] = 2
+    client.indices.create(index=index_name, body=body)
+    searcher = HybridSearcher(client, encoder, params=SearchParams(), detector=LanguageDetector(["en"], 0.3),
+                              analyzed=ANALYZED)
+    for _ in range(2):
+        searcher.search(index_name, "kettle", lang="en", strategy="lexical")
+    warnings = [record for record in caplog.records if "lingodex reindex" in record.getMessage()]
+    assert len(warnings) == 1 and index_name in warnings[0].getMessage()
