@@ -25,7 +25,8 @@ from search_templates.search_params import Boosts, LanguageParams, SearchParams
 from search_templates.searcher import HybridSearcher
 from search_templates.templates import LEXICAL
 
-STEPS: dict[str, list[float]] = {"title": [0.0, 0.1, 0.3, 1.0], "exact": [0.0, 0.2, 0.5, 1.0]}
+STEPS: dict[str, list[float]] = {"title": [0.0, 0.1, 0.3, 1.0], "title_trigrams": [0.0, 0.1, 0.3, 1.0],
+                                 "exact": [0.0, 0.2, 0.5, 1.0]}
 DEPTH = 100  # lexical hits scored per query
 
 

@@ -37,7 +37,8 @@ def template_params(query: SearchQuery, params: LanguageParams, analyzed: Sequen
     """Parameters for lingodex-hybrid (and, paged to the window, for lingodex-lexical and lingodex-dense).
 
     Lexical: the language-agnostic title/description fields (every product,
-    whatever language detection filed it under), the query language's own
+    whatever language detection filed it under) and the titles' character
+    trigrams, the query language's own
     analysed fields, the exact-token field, brand, and the fallback languages'
     titles, each at its boost; a field list whose boosts are all 0 is left out.
     Dense: k-NN with the filters inside it (efficient filtering, not a
@@ -56,6 +57,8 @@ def template_params(query: SearchQuery, params: LanguageParams, analyzed: Sequen
         "has_own": bool(own_fields),
         "other_fields": [f"title.{lang}^{boosts.other_languages}" for lang in params.fallback_languages if lang != own],
         "cross_lingual": boosts.other_languages > 0 and any(lang != own for lang in params.fallback_languages),
+        "trigram_boost": boosts.title_trigrams,
+        "has_trigrams": boosts.title_trigrams > 0,
         "exact_boost": boosts.exact,
         "brand_boost": boosts.brand,
         "vector": [float(x) for x in query.vector],

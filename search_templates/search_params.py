@@ -17,6 +17,7 @@ class Boosts(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title_all: float = Field(1.0, ge=0)        # every title, any language: ICU tokens, no stemming
+    title_trigrams: float = Field(0.3, ge=0)   # the same titles' character trigrams: spelling variants, compounds
     description_all: float = Field(0.3, ge=0)
     title: float = Field(0.0, ge=0)            # the query language's own analysed fields
     description: float = Field(0.0, ge=0)

@@ -75,7 +75,12 @@ def build_index(client, rows, languages, vectors, identity, analyzed) -> None:  
                                                                   "max_shingle_size": 2, "output_unigrams": False}
     body["settings"]["analysis"]["analyzer"]["lingodex_bigrams"] = {
         "type": "custom", "tokenizer": "icu_tokenizer", "filter": ["icu_normalizer", "icu_folding", "lingodex_bigrams"]}
-    properties["title_all"]["fields"] = {"bigrams": {"type": "text", "analyzer": "lingodex_bigrams"}}
+    body["settings"]["analysis"]["tokenizer"] = {"lingodex_trigrams": {"type": "ngram", "min_gram": 3, "max_gram": 3,
+                                                                      "token_chars": ["letter", "digit"]}}
+    body["settings"]["analysis"]["analyzer"]["lingodex_trigrams"] = {
+        "type": "custom", "tokenizer": "lingodex_trigrams", "filter": ["icu_normalizer", "icu_folding"]}
+    properties["title_all"]["fields"] = {"bigrams": {"type": "text", "analyzer": "lingodex_bigrams"},
+                                         "trigrams": {"type": "text", "analyzer": "lingodex_trigrams"}}
     extra = ["plain"]
     for name in SIMILARITIES:
         properties[f"title_all_{name}"] = {"type": "text", "analyzer": "icu_analyzer", "similarity": name}
@@ -172,7 +177,20 @@ def variants(analyzed: list[str]) -> dict[str, Callable[[str, str], dict]]:
                                         {"match": {"exact": {"query": text, "boost": 0.2}}}]}}
         return build
 
+    def trigrams(weight: float, fuzzy: bool = False) -> Callable[[str, str], dict]:
+        def build(text: str, lang: str) -> dict:
+            main = {"match": {"title_all": {"query": text, "fuzziness": "AUTO", "prefix_length": 1}}} if fuzzy else \
+                {"match": {"title_all": text}}
+            should = [main, {"match": {"exact": {"query": text, "boost": 0.2}}}]
+            if weight:
+                should.append({"match": {"title_all.trigrams": {"query": text, "boost": weight}}})
+            return {"bool": {"should": should}}
+        return build
+
     return {
+        "title_all + trigrams 0.05 + exact 0.2": trigrams(0.05), "title_all + trigrams 0.1 + exact 0.2": trigrams(0.1),
+        "title_all + trigrams 0.3 + exact 0.2": trigrams(0.3), "title_all + trigrams 0.5 + exact 0.2": trigrams(0.5),
+        "title_all + trigrams 1 + exact 0.2": trigrams(1.0), "title_all + trigrams 2 + exact 0.2": trigrams(2.0), "title_all fuzzy + exact 0.2": trigrams(0.0, True),
         "title_all + bigrams 0.2 + exact 0.2": bigrams(0.2), "title_all + bigrams 0.5 + exact 0.2": bigrams(0.5),
         "title_all + bigrams 1 + exact 0.2": bigrams(1.0),
         **{f"title_all {name}": similarity(name) for name in SIMILARITIES},

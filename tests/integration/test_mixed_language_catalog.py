@@ -1,4 +1,4 @@
-"""A mixed-language catalog: language detection must not hide a product from lexical search.
+"""A mixed-language catalog: neither language detection nor spelling may hide a product from lexical search.
 
 Marketplace titles mix languages (brand and model in English, the rest in
 Indonesian or German), so detection files one product's listings under
@@ -31,6 +31,8 @@ OTHERS = {
     "belt": "Ikat Pinggang Pria Kulit Asli",
     "jacket": "Jaket Pria Kulit Asli Premium",
     "handbag": "Tas Wanita Kulit Asli Import",
+    "powerbank": "Powerbank 10000 mAh fast charging",
+    "cable": "Kabel data USB type C fast charging",
 }
 QUERIES = ["tas selempang pria kulit", "Tas Selempang Pria"]
 
@@ -57,3 +59,10 @@ def test_lexical_finds_every_listing_of_a_product_whatever_language_it_was_detec
     searcher, _ = fixture_search
     top = [hit.id for hit in searcher.search(mixed_catalog, text, size=3, strategy="lexical").hits]
     assert sorted(top) == sorted(SAME_PRODUCT)
+
+
+def test_lexical_finds_a_listing_that_writes_the_product_name_as_one_word(
+        fixture_search: tuple[HybridSearcher, str], mixed_catalog: str) -> None:
+    searcher, _ = fixture_search
+    hits = searcher.search(mixed_catalog, "power bank", size=3, strategy="lexical").hits
+    assert [hit.id for hit in hits][:1] == ["powerbank"], "no word matches: only the title's character trigrams do"
