@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from search_templates.evaluation import evaluate, run_queries
-from search_templates.search_params import DEFAULT_PARAMS_FILE, load_search_params
+from search_templates.search_params import DEFAULT_PARAMS_FILE, Boosts, LanguageParams, SearchParams, load_search_params
 from search_templates.tuning import POOLED, tune, write_params
 from search_templates.rank_eval import rank_eval
 from search_templates.searcher import HybridSearcher, retriever
@@ -40,8 +40,11 @@ def test_our_recall_and_mrr_equal_rank_evals_for_the_same_template(
 def test_rank_eval_ndcg_is_higher_when_a_query_returns_fewer_hits_than_it_has_relevant_documents(
         fixture_search: tuple[HybridSearcher, str]) -> None:
     """OpenSearch's ideal DCG counts only as many ratings as there are hits; trec_eval's counts them all."""
-    searcher, index = fixture_search
-    one = [query for query in JUDGED if query.text == "Laufschuhe"]  # one lexical hit, seven relevant listings
+    shared, index = fixture_search
+    # whole words only (character trigrams off): one lexical hit, seven relevant listings
+    words_only = SearchParams(default=LanguageParams(boosts=Boosts(title_trigrams=0.0)))
+    searcher = HybridSearcher(shared.client, shared.encoder, words_only, shared.detector, shared.analyzed)
+    one = [query for query in JUDGED if query.text == "Laufschuhe"]
 
     ours = evaluate(one, *run_queries(one, retriever(searcher, index, "lexical"))).overall["ndcg@10"]
     assert rank_eval(searcher.client, index, one, LEXICAL, params_for(searcher))["ndcg@10"] == pytest.approx(1.0)
