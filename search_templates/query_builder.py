@@ -58,6 +58,7 @@ def template_params(query: SearchQuery, params: LanguageParams, analyzed: Sequen
         "other_fields": [f"title.{lang}^{boosts.other_languages}" for lang in params.fallback_languages if lang != own],
         "cross_lingual": boosts.other_languages > 0 and any(lang != own for lang in params.fallback_languages),
         "trigram_boost": boosts.title_trigrams,
+        "trigram_match": params.trigram_match,
         "has_trigrams": boosts.title_trigrams > 0,
         "exact_boost": boosts.exact,
         "brand_boost": boosts.brand,

@@ -45,6 +45,9 @@ class LanguageParams(BaseModel):
     rank_constant: int = Field(60, ge=1)
     window: int = Field(100, ge=1, le=10_000)
     k: int = Field(100, ge=1, le=10_000)
+    # how many of the query's character trigrams a title must share (minimum_should_match): "-70%" lets 70 % be
+    # missing, so one or two shared trigrams of a short query ("sch" in "Laufschuhe") never match alone
+    trigram_match: str = "-70%"
     # HNSW candidates explored per query (the k-NN query's method_parameters.ef_search; the Lucene engine explores
     # max(k, ef_search)); None: the engine's default. 200 keeps recall@100 >= 0.95 of exact search (BENCHMARKS.md)
     ef_search: int | None = Field(200, ge=1, le=10_000)

@@ -177,6 +177,13 @@ def variants(analyzed: list[str]) -> dict[str, Callable[[str, str], dict]]:
                                         {"match": {"exact": {"query": text, "boost": 0.2}}}]}}
         return build
 
+    def trigrams_msm(weight: float, msm: str) -> Callable[[str, str], dict]:
+        def build(text: str, lang: str) -> dict:
+            return {"bool": {"should": [{"match": {"title_all": text}}, {"match": {"exact": {"query": text, "boost": 0.2}}},
+                                        {"match": {"title_all.trigrams": {"query": text, "boost": weight,
+                                                                          "minimum_should_match": msm}}}]}}
+        return build
+
     def trigrams(weight: float, fuzzy: bool = False) -> Callable[[str, str], dict]:
         def build(text: str, lang: str) -> dict:
             main = {"match": {"title_all": {"query": text, "fuzziness": "AUTO", "prefix_length": 1}}} if fuzzy else \
@@ -188,6 +195,9 @@ def variants(analyzed: list[str]) -> dict[str, Callable[[str, str], dict]]:
         return build
 
     return {
+        "title_all + trigrams 0.3 (50% match) + exact 0.2": trigrams_msm(0.3, "50%"),
+        "title_all + trigrams 0.3 (30% match) + exact 0.2": trigrams_msm(0.3, "30%"),
+        "title_all + trigrams 0.3 (-70% missing) + exact 0.2": trigrams_msm(0.3, "-70%"),
         "title_all + trigrams 0.05 + exact 0.2": trigrams(0.05), "title_all + trigrams 0.1 + exact 0.2": trigrams(0.1),
         "title_all + trigrams 0.3 + exact 0.2": trigrams(0.3), "title_all + trigrams 0.5 + exact 0.2": trigrams(0.5),
         "title_all + trigrams 1 + exact 0.2": trigrams(1.0), "title_all + trigrams 2 + exact 0.2": trigrams(2.0), "title_all fuzzy + exact 0.2": trigrams(0.0, True),
