@@ -119,16 +119,7 @@ def test_pages_concatenate_to_the_unpaged_ranking(searcher: HybridSearcher, cata
     assert pages == whole
 
 
-Z_SCORE_EXPLAIN_BUG = (
-    "neural-search 3.6 explains z_score inconsistently: with explain=true every hit's score differs from the score "
-    "the same request ranks by without it (0.7 x 3.027 = 2.119 ranked, 2.553 explained, on main before the "
-    "language-agnostic fields too), and a document found only by the lexical sub-query is explained with a "
-    "normalised score of 0.0 (ours: 2.84); the fused ranking itself equals ours (client-side fusion test). "
-    "Strict: this fails once a release fixes it.")
-
-
-@pytest.mark.parametrize("params", [FUSIONS[0], pytest.param(FUSIONS[4], marks=pytest.mark.xfail(
-    strict=True, reason=Z_SCORE_EXPLAIN_BUG)), FUSIONS[-1]], ids=["min_max", "z_score", "rrf"])
+@pytest.mark.parametrize("params", [FUSIONS[0], FUSIONS[4], FUSIONS[-1]], ids=["min_max", "z_score", "rrf"])
 def test_explain_shows_each_sub_score_as_the_cluster_normalised_it(
         searcher: HybridSearcher, catalog: str, params: LanguageParams) -> None:
     """What `lingodex search --explain` shows: our per-sub-query scores next to neural-search's own explanation."""
