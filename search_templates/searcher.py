@@ -159,11 +159,8 @@ class HybridSearcher:
         responses = self.client.msearch_template(body=lines)["responses"]
         ranked, sources = [], {}
         for name, response in zip(SUB_QUERIES, responses, strict=True):
-            if "error" in response:
-                raise RuntimeError(f"the {name} sub-query failed: {response['error']}")
-            hits = response["hits"]["hits"]
-            ranked.append(fusion.Ranked([(hit["_id"], float(hit["_score"])) for hit in hits]))
-            sources.update({hit["_id"]: hit["_source"] for hit in hits})
+            ranked.append(_ranked(response, f"the {name} sub-query"))
+            sources.update({hit["_id"]: hit["_source"] for hit in response["hits"]["hits"]})
         return ranked, sources
 
     def sub_query_many(self, index: str, template: str,
@@ -173,12 +170,8 @@ class HybridSearcher:
         lines: list[dict[str, Any]] = []
         for query, params in queries:
             lines += [{"index": index}, {"id": template, "params": window_params(query, params, self.analyzed)}]
-        ranked = []
-        for response in self.client.msearch_template(body=lines)["responses"] if lines else []:
-            if "error" in response:
-                raise RuntimeError(f"the {template} template failed: {response['error']}")
-            ranked.append(fusion.Ranked([(hit["_id"], float(hit["_score"])) for hit in response["hits"]["hits"]]))
-        return ranked
+        responses = self.client.msearch_template(body=lines)["responses"] if lines else []
+        return [_ranked(response, f"the {template} template") for response in responses]
 
     def _warn_if_older_schema(self, index: str) -> None:
         """Once per index: an index built before title_all existed finds little lexically until it is reindexed."""
@@ -214,6 +207,13 @@ def with_sub_scores(hits: list[Hit], ranked: list[fusion.Ranked], params: Langua
     return [replace(hit, sub_scores={name: (raw[i][hit.id], normalized[i][hit.id])
                                      for i, name in enumerate(SUB_QUERIES) if hit.id in raw[i]})
             for hit in hits]
+
+
+def _ranked(response: dict[str, Any], what: str) -> fusion.Ranked:
+    """One `_msearch` response's (id, score) hits; its error raised, naming ``what`` failed."""
+    if "error" in response:
+        raise RuntimeError(f"{what} failed: {response['error']}")
+    return fusion.Ranked([(hit["_id"], float(hit["_score"])) for hit in response["hits"]["hits"]])
 
 
 def _hits(response: dict[str, Any]) -> list[Hit]:
