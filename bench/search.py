@@ -58,22 +58,36 @@ Doc = tuple[str, str, str]  # id, title, language
 Windows = dict[str, list[fusion.Ranked]]
 
 
-def index_texts(searcher: HybridSearcher, encoder: Encoder, index: str, docs: list[Doc]) -> None:
-    """(id, text, lang) as products with that title, embedded in this process (ingest speed is bench/ingest.py's)."""
+def index_texts(searcher: HybridSearcher, encoder: Encoder, index: str, docs: list[Doc], *, centring: bool) -> None:
+    """(id, text, lang) as products with that title, embedded in this process (ingest speed is bench/ingest.py's).
+
+    With ``centring``, language centroids are estimated as `lingodex ingest` does for a new version: from the
+    first ``ingest.centring.sample`` documents and the shipped reference sentences.
+    """
     from ingest.batch import embed_records
+    from ingest.centring import estimate, language_sums, reference_sums
     from ingest.documents import PreparedRecord
+    from ingest.index_versions import record_centroids
     from ingest.indexer import bulk_index, recreate_index
     from ingest.language import LanguageGuess
     from ingest.mappings import PRODUCTS, EncoderIdentity, index_body
     from ingest.schema import CatalogProduct
+    from lingodex.settings import load_settings
 
     identity = EncoderIdentity(encoder.model_id, encoder.fingerprint, encoder.dimension)
     recreate_index(searcher.client, index, index_body(PRODUCTS, encoder=identity))
+    centroids = None
+    if centring:
+        settings = load_settings()
+        sample = docs[:settings.ingest.centring.sample]
+        centroids = estimate(language_sums(encoder, [text for _, text, _ in sample], [lang for _, _, lang in sample]),
+                             reference_sums(encoder, settings.encoder.cache_dir), settings.ingest.centring.min_documents)
+        record_centroids(searcher.client, index, centroids)
     for start in range(0, len(docs), 500):
         prepared = [PreparedRecord(position=i, product=CatalogProduct(id=doc_id, title=text),
                                    language=LanguageGuess(lang, 1.0, "declared"))
                     for i, (doc_id, text, lang) in enumerate(docs[start:start + 500], start=start + 1)]
-        embedded = embed_records(prepared, encoder, {}, index, searcher.analyzed)
+        embedded = embed_records(prepared, encoder, {}, index, searcher.analyzed, centroids)
         outcome = bulk_index(searcher.client, index, embedded["documents"])
         if outcome.rejected:
             raise RuntimeError(f"{index}: refused {outcome.rejected[:2]}")
@@ -171,7 +185,7 @@ def report(name: str, searcher: HybridSearcher, index: str, plain_index: str, ju
     from search_templates.tuning import MIN_QUERIES, WINDOWS, fetch_windows, split, sub_query_run, tune_windows
 
     width = max(max(WINDOWS), DEPTH)
-    prepared, languages = prepare_queries(searcher, judged)
+    prepared, languages = prepare_queries(searcher, index, judged)
     windows, _ = fetch_windows(searcher, index, judged, width, searcher.params, prepared)
     plain = plain_windows(searcher.client, plain_index, judged)
     # `lingodex tune`'s two stages, on the windows already fetched where the lexical stage changed nothing
@@ -235,6 +249,7 @@ def main() -> None:
     parser.add_argument("--no-tatoeba", action="store_true")
     parser.add_argument("--no-shopee", action="store_true")
     parser.add_argument("--keep-indices", action="store_true")
+    parser.add_argument("--no-centring", action="store_true", help="index the encoder's vectors as they are")
     args = parser.parse_args()
     settings = load_settings()
     encoder = load_encoder(settings.encoder)
@@ -250,7 +265,7 @@ def main() -> None:
     rows = []
     for number, (name, docs, judged) in enumerate(tasks):
         index, plain_index = f"bench-search-{number}", f"bench-search-plain-{number}"
-        index_texts(searcher, encoder, index, docs)
+        index_texts(searcher, encoder, index, docs, centring=not args.no_centring)
         index_plain(searcher.client, plain_index, docs)
         rows += report(name, searcher, index, plain_index, judged)
         if not args.keep_indices:

@@ -7,55 +7,101 @@ tasks (JSON only). Rejections keep the record's source position.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
+import numpy as np
 from opensearchpy import OpenSearch
 
 from encoder import Encoder
-from ingest.documents import PreparedRecord, embedding_text, text_hash, to_document
+from ingest.centring import Centroids
+from ingest.documents import PreparedRecord, embedding_text, text_hash, to_document, vector_language
 from ingest.embedding_cache import Stored
 from ingest.indexer import bulk_index
 from ingest.validate import Rejection
 
 
 def embed_records(records: Sequence[PreparedRecord], encoder: Encoder, stored: dict[str, Stored],
-                  target_index: str, analyzed: Sequence[str]) -> dict[str, Any]:
-    """Documents with vectors: reused when the same text was embedded before, skipped when unchanged."""
-    documents, unchanged, cache_hits, to_embed = [], 0, 0, []
+                  target_index: str, analyzed: Sequence[str], centroids: Centroids | None = None,
+                  stored_centroids: Mapping[str, Centroids | None] | None = None) -> dict[str, Any]:
+    """Documents with vectors: reused when the same text was embedded before, skipped when unchanged.
+
+    ``centroids``: the target index's (None: not centred); ``stored_centroids``: those of the indices the stored
+    vectors come from, so that a vector centred for another version is restored to the encoder's and centred anew.
+    """
+    unchanged, cache_hits, to_embed = 0, 0, []
+    reused: list[tuple[PreparedRecord, np.ndarray]] = []
     for record in records:
         previous = stored.get(record.id)
         if previous and previous.index == target_index and previous.content_hash == record.content_hash:
             unchanged += 1
             continue
         text = embedding_text(record)
+        raw = None
         if previous and previous.embedding and previous.embed_hash == text_hash(text):
-            cache_hits += 1
-            documents.append(to_document(record, previous.embedding, analyzed))
-        else:
+            raw = encoder_vector(previous, (stored_centroids or {}).get(previous.index))
+        if raw is None:
             to_embed.append((record, text))
+        else:
+            cache_hits += 1
+            reused.append((record, raw))
     embed_seconds = 0.0
+    embedded: list[tuple[PreparedRecord, np.ndarray]] = []
     if to_embed:
         started = time.perf_counter()
         vectors = encoder.encode_passages([text for _, text in to_embed])
         embed_seconds = time.perf_counter() - started
-        documents += [to_document(record, vector.tolist(), analyzed)
-                      for (record, _), vector in zip(to_embed, vectors, strict=True)]
+        embedded = [(record, vector) for (record, _), vector in zip(to_embed, vectors, strict=True)]
     return {
-        "documents": documents,
+        "documents": documents(reused + embedded, analyzed, centroids),
         "positions": {record.id: record.position for record in records},
         "counts": {"embedded": len(to_embed), "cache_hits": cache_hits, "unchanged": unchanged},
         "embed_seconds": embed_seconds,  # the encoder alone, for the embed-latency metric
     }
 
 
-def index_embedded(client: OpenSearch, index: str, embedded: dict[str, Any], *, refresh: bool = False) -> dict[str, Any]:
-    """Bulk-index the embed stage's documents; refused documents become rejections."""
-    outcome = bulk_index(client, index, embedded["documents"], refresh=refresh)
+def encoder_vector(stored: Stored, centroids: Centroids | None) -> np.ndarray | None:
+    """The encoder's vector for a stored document; None when it cannot be recovered (then embed again)."""
+    if centroids is None:
+        return np.asarray(stored.embedding, dtype=np.float32)
+    centring = stored.centring
+    if not centring or centring.get("id") != centroids.id:
+        return None
+    return centroids.restore(stored.embedding, centring["lang"], centring["scale"])
+
+
+def documents(vectors: Sequence[tuple[PreparedRecord, np.ndarray]], analyzed: Sequence[str],
+              centroids: Centroids | None) -> list[dict[str, Any]]:
+    """Each record's document, its encoder vector centred when the index is."""
+    if not vectors:
+        return []
+    records = [record for record, _ in vectors]
+    raw = np.stack([vector for _, vector in vectors])
+    if centroids is None:
+        return [to_document(record, vector.tolist(), analyzed) for record, vector in zip(records, raw, strict=True)]
+    langs = [vector_language(record) for record in records]
+    centred, scales = centroids.centre_passages(raw, langs)
+    return [to_document(record, vector.tolist(), analyzed, {"id": centroids.id, "lang": lang, "scale": scale})
+            for record, vector, lang, scale in zip(records, centred, langs, scales, strict=True)]
+
+
+def index_embedded(client: OpenSearch, index: str, embedded: dict[str, Any], *, refresh: bool = False,
+                   centroids: Centroids | None = None) -> dict[str, Any]:
+    """Bulk-index the embed stage's documents; refused documents become rejections.
+
+    A document whose vector was not centred with the index's ``centroids`` is refused before it is sent:
+    one index never mixes vectors centred differently (or not at all), like it never mixes models.
+    """
+    expected = centroids.id if centroids else None
+    fitting = [doc for doc in embedded["documents"] if (doc.get("centring") or {}).get("id") == expected]
+    misfits = [(doc["id"], f"vector centred with {(doc.get('centring') or {}).get('id', 'no centroids')} but index "
+                           f"{index} was centred with {expected or 'no centroids'}; reload it into this index")
+               for doc in embedded["documents"] if (doc.get("centring") or {}).get("id") != expected]
+    outcome = bulk_index(client, index, fitting, refresh=refresh)
     positions = embedded["positions"]
     sources = {document["id"]: document["record"]["product"] for document in embedded["documents"]}
     rejected = [asdict(Rejection(positions[doc_id], "index", reason, record_id=doc_id, record=sources.get(doc_id)))
-                for doc_id, reason in outcome.rejected]
+                for doc_id, reason in [*misfits, *outcome.rejected]]
     counts = embedded["counts"]
     return {**counts, "indexed": outcome.indexed + counts["unchanged"], "written": outcome.indexed, "rejected": rejected}

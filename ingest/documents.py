@@ -61,6 +61,11 @@ def primary_title(record: PreparedRecord) -> tuple[str, str]:
     return lang, title[lang]
 
 
+def vector_language(record: PreparedRecord) -> str:
+    """The language of the text the vector is computed from: its centroid is the one taken out (ingest/centring.py)."""
+    return primary_subtag(primary_title(record)[0])
+
+
 def embedding_text(record: PreparedRecord) -> str:
     """The primary title, with the brand in front when the title does not already name it."""
     _, title = primary_title(record)
@@ -74,7 +79,9 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def to_document(record: PreparedRecord, vector: list[float], analyzed: Iterable[str]) -> dict[str, Any]:
+def to_document(record: PreparedRecord, vector: list[float], analyzed: Iterable[str],
+                centring: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The document for ``record``; ``centring`` ({id, lang, scale}) when ``vector`` was centred."""
     product, language = record.product, record.language
     analyzed = frozenset(analyzed)
     document: dict[str, Any] = {
@@ -88,6 +95,8 @@ def to_document(record: PreparedRecord, vector: list[float], analyzed: Iterable[
         "embedding": vector,
         "record": record.model_dump(mode="json", exclude={"position"}),
     }
+    if centring is not None:
+        document["centring"] = centring
     if product.description:
         document["description"] = _by_language(product.description, language.code, analyzed)
     optional = {

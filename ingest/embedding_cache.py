@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from opensearchpy import OpenSearch
 
@@ -22,6 +23,7 @@ class Stored:
     content_hash: str | None
     embed_hash: str | None
     embedding: list[float] | None
+    centring: dict[str, Any] | None = None  # {id, lang, scale} when the stored vector was centred
 
 
 def stored_documents(client: OpenSearch, indices: Sequence[str], ids: Sequence[str]) -> dict[str, Stored]:
@@ -32,9 +34,10 @@ def stored_documents(client: OpenSearch, indices: Sequence[str], ids: Sequence[s
         if not wanted or not cluster_call(lambda index=index: client.indices.exists(index=index)):
             continue
         response = cluster_call(lambda index=index, wanted=wanted: client.mget(
-            index=index, body={"ids": wanted}, params={"_source_includes": "content_hash,embed_hash,embedding"}))
+            index=index, body={"ids": wanted}, params={"_source_includes": "content_hash,embed_hash,embedding,centring"}))
         for doc in response["docs"]:
             if doc.get("found"):
                 source = doc["_source"]
-                found[doc["_id"]] = Stored(index, source.get("content_hash"), source.get("embed_hash"), source.get("embedding"))
+                found[doc["_id"]] = Stored(index, source.get("content_hash"), source.get("embed_hash"),
+                                           source.get("embedding"), source.get("centring"))
     return found

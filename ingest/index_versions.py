@@ -15,6 +15,7 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
+from ingest.centring import Centroids
 from ingest.mappings import EncoderIdentity
 from ingest.readers import SourceRecord
 
@@ -70,6 +71,22 @@ def resolve_target(client: OpenSearch, name: str, body: dict[str, Any], encoder:
 def encoder_of(client: OpenSearch, index: str) -> EncoderIdentity | None:
     """The encoder recorded in ``index``'s _meta (None for an index lingodex did not make)."""
     return EncoderIdentity.from_meta(client.indices.get_mapping(index=index)[index]["mappings"].get("_meta", {}))
+
+
+def centroids_of(client: OpenSearch, index: str) -> Centroids | None:
+    """The language centroids an index's vectors were centred with (None: not centred)."""
+    mappings = client.indices.get_mapping(index=index)
+    found = {name: Centroids.from_meta(body["mappings"].get("_meta")) for name, body in mappings.items()}
+    ids = {centroids.id if centroids else None for centroids in found.values()}
+    if len(ids) > 1:
+        raise ValueError(f"{index!r} spans indices centred differently ({sorted(found)}); search them one at a time")
+    return next(iter(found.values()))
+
+
+def record_centroids(client: OpenSearch, index: str, centroids: Centroids) -> None:
+    """Freeze ``centroids`` in the index's _meta (the rest of _meta kept): every later vector uses them."""
+    meta = client.indices.get_mapping(index=index)[index]["mappings"].get("_meta", {})
+    client.indices.put_mapping(index=index, body={"_meta": {**meta, "centring": centroids.to_meta()}})
 
 
 def check_encoder(client: OpenSearch, index: str, encoder: EncoderIdentity) -> None:

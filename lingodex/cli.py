@@ -163,7 +163,7 @@ def _print_rank_eval(searcher, index: str, judged: list, strategies: list[str]) 
 
     for name in strategies:
         scores = rank_eval(searcher.client, index, judged, LEXICAL if name == "lexical" else DENSE,
-                           lambda query: searcher.template_params_for(query.text, lang=query.lang))
+                           lambda query: searcher.template_params_for(query.text, index=index, lang=query.lang))
         console.print(f"_rank_eval {name}: " + ", ".join(f"{metric} {value:.3f}" for metric, value in scores.items()))
 
 
@@ -230,6 +230,8 @@ def templates_render(
     filters: Annotated[list[str] | None, typer.Option("--filter", help="As for `lingodex search`.")] = None,
     k: Annotated[int, typer.Option("--k")] = 10,
     offset: Annotated[int, typer.Option("--from")] = 0,
+    index: Annotated[str | None, typer.Option(help="Alias (or index) whose language centroids centre the vector; "
+                                                   "default ingest.alias.")] = None,
 ) -> None:
     """Print the request a template renders to on the cluster (_render/template), with the parameters it got."""
     import json
@@ -239,7 +241,8 @@ def templates_render(
     from search_templates.templates import push_templates, render
 
     searcher = build_searcher(state.settings)
-    values = searcher.template_params_for(text, lang=lang, filters=parse_filters(filters or []), size=k, offset=offset)
+    values = searcher.template_params_for(text, index=index or state.settings.ingest.alias, lang=lang,
+                                          filters=parse_filters(filters or []), size=k, offset=offset)
     push_templates(searcher.client)
     rendered = render(searcher.client, template, values)
     values["vector"] = f"[{len(values['vector'])} floats]"
@@ -327,6 +330,8 @@ def search(
     how = {"server": f"fused via pipeline {result.pipeline}", "client": "fused here over _msearch",
            "none": f"{strategy} only"}[result.fusion]
     console.print(f"language {language.code} ({language.source}, {language.confidence:.2f}); {how}")
+    for target, translated in result.translations:
+        console.print(f"also searched in {target}: {translated}")
     _print_hits(text, result, offset=offset, explain=explain)
 
 

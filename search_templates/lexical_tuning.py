@@ -26,13 +26,14 @@ from search_templates.searcher import HybridSearcher
 from search_templates.templates import LEXICAL
 
 STEPS: dict[str, list[float]] = {"title": [0.0, 0.1, 0.3, 1.0], "title_trigrams": [0.0, 0.1, 0.3, 1.0],
-                                 "exact": [0.0, 0.2, 0.5, 1.0]}
+                                 "exact": [0.0, 0.2, 0.5, 1.0], "translation": [0.0, 0.3, 1.0, 3.0]}
 DEPTH = 100  # lexical hits scored per query
 
 
-def prepare_queries(searcher: HybridSearcher, judged: Sequence[JudgedQuery]) -> tuple[dict[str, SearchQuery], dict[str, str]]:
+def prepare_queries(searcher: HybridSearcher, index: str,
+                    judged: Sequence[JudgedQuery]) -> tuple[dict[str, SearchQuery], dict[str, str]]:
     """Every judged query as the templates get it (text cut, language, vector: embedded in batches); and its language."""
-    prepared = searcher.prepare_many([(query.text, query.lang) for query in judged])
+    prepared = searcher.prepare_many([(query.text, query.lang) for query in judged], index)
     queries = {query.id: search_query for query, search_query in zip(judged, prepared, strict=True)}
     return queries, {qid: query.lang for qid, query in queries.items()}
 
@@ -43,7 +44,9 @@ def tune_boosts(searcher: HybridSearcher, index: str, params: SearchParams, judg
     """``params`` with tuned boosts: the pooled choice as the default's, languages with enough queries their own."""
     languages = {qid: query.lang for qid, query in prepared.items()}
     score = _LexicalScore(searcher, index, params, prepared, languages)
-    pooled = _ascend(POOLED, params.default, *split(judged, held_out), score)
+    translated = any(query.translations for query in prepared.values())
+    steps = {name: values for name, values in STEPS.items() if name != "translation" or translated}
+    pooled = _ascend(POOLED, params.default, *split(judged, held_out), steps, score)
     default = params.default.model_copy(update={"boosts": pooled.chosen.boosts})
     overrides: dict[str, dict[str, Any]] = {lang: dict(entry) for lang, entry in params.languages.items()}
     staged = SearchParams(default=default, languages=overrides)
@@ -55,7 +58,7 @@ def tune_boosts(searcher: HybridSearcher, index: str, params: SearchParams, judg
         tuning, kept_out = split(queries, held_out)
         if len(tuning) < min_queries:
             continue
-        outcome = _ascend(lang, staged.for_language(lang), tuning, kept_out, score)
+        outcome = _ascend(lang, staged.for_language(lang), tuning, kept_out, steps, score)
         outcomes.append(outcome)
         difference = {key: value for key, value in outcome.chosen.boosts.model_dump().items()
                       if value != getattr(default.boosts, key)}
@@ -66,10 +69,11 @@ def tune_boosts(searcher: HybridSearcher, index: str, params: SearchParams, judg
 
 
 def _ascend(lang: str, before: LanguageParams, tuning: Sequence[JudgedQuery], kept_out: Sequence[JudgedQuery],
+            steps: dict[str, list[float]],
             score: Callable[[Sequence[JudgedQuery], LanguageParams], Report]) -> LanguageOutcome:
     """One boost at a time, each step by the choice rule; the outcome compares the end with ``before``."""
     current = before
-    for name, values in STEPS.items():
+    for name, values in steps.items():
         others = [_with_boost(current, name, value) for value in values if value != getattr(current.boosts, name)]
         grid = [current, *(candidate for candidate in others if candidate is not None)]
         current = pick(lang, grid, current, tuning, kept_out, score, stage="lexical").chosen

@@ -24,6 +24,7 @@ class SearchQuery:
     filters: Filters = field(default_factory=Filters)
     size: int = 10
     offset: int = 0
+    translations: tuple[tuple[str, str], ...] = ()  # (language, the query's text in it)
 
 
 def check_page(query: SearchQuery, params: LanguageParams) -> None:
@@ -40,7 +41,9 @@ def template_params(query: SearchQuery, params: LanguageParams, analyzed: Sequen
     whatever language detection filed it under) and the titles' character
     trigrams, the query language's own
     analysed fields, the exact-token field, brand, and the fallback languages'
-    titles, each at its boost; a field list whose boosts are all 0 is left out.
+    titles, each at its boost; a field list whose boosts are all 0 is left out;
+    the query's translations on the language-agnostic field and their
+    language's title field.
     Dense: k-NN with the filters inside it (efficient filtering, not a
     post-filter that could leave fewer than k).
     """
@@ -60,6 +63,8 @@ def template_params(query: SearchQuery, params: LanguageParams, analyzed: Sequen
         "trigram_boost": boosts.title_trigrams,
         "trigram_match": params.trigram_match,
         "has_trigrams": boosts.title_trigrams > 0,
+        "translations": [{"text": text, "field": f"title.{field_for(lang, analyzed)}", "boost": boosts.translation}
+                         for lang, text in query.translations] if boosts.translation > 0 else [],
         "exact_boost": boosts.exact,
         "brand_boost": boosts.brand,
         "vector": [float(x) for x in query.vector],

@@ -24,6 +24,7 @@ class Boosts(BaseModel):
     exact: float = Field(0.2, ge=0)
     brand: float = Field(0.5, ge=0)
     other_languages: float = Field(0.0, ge=0)  # the fallback languages' titles
+    translation: float = Field(1.0, ge=0)      # the query translated (translate_to): title_all and the target's title
 
     @model_validator(mode="after")
     def _some_title_is_searched(self) -> Boosts:
@@ -54,6 +55,9 @@ class LanguageParams(BaseModel):
     # title fields searched besides the query language's, at boosts.other_languages: catalogs often carry English
     # titles, and "other" (ICU) holds languages without an analyser; each field multiplies the query's clauses
     fallback_languages: list[str] = ["en", "other"]  # searched only when boosts.other_languages > 0
+    # languages the query is translated into (search_templates/translation.py), each an extra lexical clause at
+    # boosts.translation; the dense side keeps the original query. Needs a translator for the pair
+    translate_to: list[str] = []
     boosts: Boosts = Boosts()
 
     @model_validator(mode="after")

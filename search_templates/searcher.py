@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+import numpy as np
 from opensearchpy import OpenSearch
-from opensearchpy.exceptions import RequestError
+from opensearchpy.exceptions import NotFoundError, RequestError
 
 from encoder import Encoder
+from ingest.centring import Centroids
+from ingest.index_versions import centroids_of
 from ingest.language import LanguageDetector, LanguageGuess
 from ingest.mappings import PRODUCTS, schema_version
 from search_templates import fusion
@@ -19,12 +23,14 @@ from search_templates.pipelines import ensure_pipeline, fusion_pipeline, pipelin
 from search_templates.query_builder import SearchQuery, check_page, searchable_text, template_params, window_params
 from search_templates.search_params import LanguageParams, SearchParams
 from search_templates.templates import DENSE, HYBRID, LEXICAL, push_templates
+from search_templates.translation import Translators
 
 log = logging.getLogger(__name__)
 
 FusionMode = Literal["auto", "server", "client"]
 Strategy = Literal["hybrid", "lexical", "dense"]
 NEURAL_SEARCH = "opensearch-neural-search"
+CENTROIDS_TTL_S = 10.0  # after an alias swap, queries follow the new version's centroids within this
 SUB_QUERIES = ("lexical", "dense")
 
 
@@ -52,26 +58,30 @@ class SearchResult:
     fusion: Literal["server", "client", "none"]  # none: a lexical or dense strategy, nothing to fuse
     pipeline: str | None
     params: LanguageParams
+    translations: tuple[tuple[str, str], ...] = ()  # (language, text): the extra lexical clauses searched
 
 
 class HybridSearcher:
     """Language detection, query embedding (same encoder as ingest, query prefix) and fusion, for one index."""
 
     def __init__(self, client: OpenSearch, encoder: Encoder, params: SearchParams, detector: LanguageDetector,
-                 analyzed: list[str], fusion_mode: FusionMode = "auto", max_query_chars: int = 256) -> None:
+                 analyzed: list[str], fusion_mode: FusionMode = "auto", max_query_chars: int = 256,
+                 translators: Translators | None = None) -> None:
         self.client, self.encoder, self.params, self.detector, self.analyzed = client, encoder, params, detector, analyzed
         self.fusion_mode, self.max_query_chars = fusion_mode, max_query_chars
+        self.translators = translators or Translators([])
         self._pipelines: set[str] = set()
         self._templates_pushed = False
         self._schema_checked: set[str] = set()
+        self._centroids: dict[str, tuple[float, Centroids | None]] = {}
 
     def search(self, index: str, text: str, *, lang: str | None = None, filters: Filters | None = None,
                size: int = 10, offset: int = 0, explain: bool = False, strategy: Strategy = "hybrid") -> SearchResult:
         self._warn_if_older_schema(index)
-        query, language, params = self.prepare(text, lang=lang, filters=filters, size=size, offset=offset)
+        query, language, params = self.prepare(text, index=index, lang=lang, filters=filters, size=size, offset=offset)
         if strategy != "hybrid":
             hits = self.one_sub_query(index, query, params, LEXICAL if strategy == "lexical" else DENSE)
-            return SearchResult(hits, query.text, language, "none", None, params)
+            return SearchResult(hits, query.text, language, "none", None, params, query.translations)
         check_page(query, params)
         mode = self._mode()
         if mode == "server":
@@ -81,7 +91,7 @@ class HybridSearcher:
         else:
             hits = self.fused_here(index, query, params, explain=explain)
         pipeline = fusion_pipeline(params)[0] if mode == "server" else None
-        return SearchResult(hits, query.text, language, mode, pipeline, params)
+        return SearchResult(hits, query.text, language, mode, pipeline, params, query.translations)
 
     def one_sub_query(self, index: str, query: SearchQuery, params: LanguageParams, template: str) -> list[Hit]:
         """Lexical or dense alone, with its own scores: the baselines hybrid is measured against."""
@@ -89,30 +99,57 @@ class HybridSearcher:
         body = {"id": template, "params": template_params(query, params, self.analyzed)}
         return _hits(self.client.search_template(index=index, body=body))
 
-    def prepare(self, text: str, *, lang: str | None = None, filters: Filters | None = None, size: int = 10,
-                offset: int = 0) -> tuple[SearchQuery, LanguageGuess, LanguageParams]:
-        """The query as the templates get it: text cut to max_query_chars, its language and parameters, its vector."""
-        (prepared, language), = self._prepare_many([(text, lang)])
+    def prepare(self, text: str, *, index: str | None, lang: str | None = None, filters: Filters | None = None,
+                size: int = 10, offset: int = 0) -> tuple[SearchQuery, LanguageGuess, LanguageParams]:
+        """The query as the templates get it: text cut to max_query_chars, its language and parameters, its vector.
+
+        The vector is centred with ``index``'s language centroids when its documents were (None: as encoded).
+        """
+        (prepared, language), = self._prepare_many([(text, lang)], index)
         query = replace(prepared, filters=filters or Filters(), size=size, offset=offset)
         return query, language, self.params.for_language(language.code)
 
-    def prepare_many(self, queries: Sequence[tuple[str, str | None]]) -> list[SearchQuery]:
+    def prepare_many(self, queries: Sequence[tuple[str, str | None]], index: str | None) -> list[SearchQuery]:
         """(text, language or None) pairs as `prepare` makes them, embedded in batches: for evaluation and tuning."""
-        return [query for query, _ in self._prepare_many(queries)]
+        return [query for query, _ in self._prepare_many(queries, index)]
 
-    def _prepare_many(self, queries: Sequence[tuple[str, str | None]]) -> list[tuple[SearchQuery, LanguageGuess]]:
+    def _prepare_many(self, queries: Sequence[tuple[str, str | None]],
+                      index: str | None) -> list[tuple[SearchQuery, LanguageGuess]]:
         texts = [searchable_text(text, self.max_query_chars) for text, _ in queries]
         languages = [LanguageGuess(lang, 1.0, "declared") if lang else self.detector.detect(text)
                      for text, (_, lang) in zip(texts, queries, strict=True)]
         vectors = [vector for start in range(0, len(texts), 256)
                    for vector in self.encoder.encode_queries(texts[start:start + 256])]
-        return [(SearchQuery(text, language.code, vector), language)
+        centroids = self.centroids(index) if index and vectors else None
+        if centroids is not None:
+            vectors = list(centroids.centre_queries(np.stack(vectors), [language.code for language in languages]))
+        return [(SearchQuery(text, language.code, vector, translations=self.translations(text, language.code)), language)
                 for text, language, vector in zip(texts, languages, vectors, strict=True)]
 
-    def template_params_for(self, text: str, *, lang: str | None = None, filters: Filters | None = None,
-                            size: int = 10, offset: int = 0) -> dict[str, Any]:
+    def translations(self, text: str, lang: str) -> tuple[tuple[str, str], ...]:
+        """``text`` in each of its language's ``translate_to`` languages that a translator has (failures skipped)."""
+        found = []
+        for target in self.params.for_language(lang).translate_to:
+            translated = self.translators.translate(text, lang, target) if target != lang else None
+            if translated:
+                found.append((target, translated))
+        return tuple(found)
+
+    def centroids(self, index: str) -> Centroids | None:
+        """``index``'s language centroids, re-read at most every CENTROIDS_TTL_S (an alias may move to a new version)."""
+        cached = self._centroids.get(index)
+        if cached is None or time.monotonic() - cached[0] > CENTROIDS_TTL_S:
+            try:
+                cached = (time.monotonic(), centroids_of(self.client, index))
+            except NotFoundError:  # the search itself reports the missing index
+                cached = (time.monotonic(), None)
+            self._centroids[index] = cached
+        return cached[1]
+
+    def template_params_for(self, text: str, *, index: str | None, lang: str | None = None,
+                            filters: Filters | None = None, size: int = 10, offset: int = 0) -> dict[str, Any]:
         """What a template gets for this query (for `_rank_eval`, `lingodex templates render`)."""
-        query, _, params = self.prepare(text, lang=lang, filters=filters, size=size, offset=offset)
+        query, _, params = self.prepare(text, index=index, lang=lang, filters=filters, size=size, offset=offset)
         return template_params(query, params, self.analyzed)
 
     def _mode(self) -> Literal["server", "client"]:

@@ -73,7 +73,7 @@ def fetch_windows(searcher: HybridSearcher, index: str, judged: Sequence[JudgedQ
     """
     params = params or searcher.params
     if prepared is None:
-        prepared, _ = prepare_queries(searcher, judged)
+        prepared, _ = prepare_queries(searcher, index, judged)
     windows = {}
     for query in judged:
         deep = width + len(query.exclude)
@@ -105,7 +105,7 @@ def tune(searcher: HybridSearcher, index: str, judged: Sequence[JudgedQuery], *,
     ``min_window`` defaults to the current default's window: paging that worked before still works.
     """
     floor = min_window if min_window is not None else searcher.params.default.window
-    prepared, languages = prepare_queries(searcher, judged)
+    prepared, languages = prepare_queries(searcher, index, judged)
     params, outcomes = searcher.params, []
     if lexical:
         params, outcomes = tune_boosts(searcher, index, params, judged, prepared, held_out=held_out,

@@ -27,7 +27,9 @@ from encoder import Encoder, load_encoder
 from ingest.batch import embed_records, index_embedded
 from ingest.documents import PreparedRecord
 from ingest.embedding_cache import stored_documents
-from ingest.indexer import ClusterUnavailable
+from ingest.centring import language_sums, reference_sums
+from ingest.index_versions import centroids_of
+from ingest.indexer import ClusterUnavailable, cluster_call
 from ingest.mappings import PRODUCTS, language_fields
 from lingodex.connection import opensearch_client
 from workers.app import app, current_settings
@@ -60,7 +62,11 @@ def embed_batch(self, index: str, cache_indices: list[str], records: list[dict[s
     prepared = [PreparedRecord.model_validate(record) for record in records]
     client = opensearch_client(current_settings().opensearch)
     stored = stored_documents(client, [index, *cache_indices], [record.id for record in prepared])
-    embedded = embed_records(prepared, _encoder(), stored, index, language_fields(PRODUCTS))
+    sources = {found.index for found in stored.values()}
+    embedded = embed_records(prepared, _encoder(), stored, index, language_fields(PRODUCTS),
+                             centroids=cluster_call(lambda: centroids_of(client, index)),
+                             stored_centroids={source: cluster_call(lambda source=source: centroids_of(client, source))
+                                               for source in sources})
     embedded["counts"]["retries"] = self.request.retries
     return embedded
 
@@ -68,8 +74,22 @@ def embed_batch(self, index: str, cache_indices: list[str], records: list[dict[s
 @app.task(name="lingodex.index_batch", bind=True, **RETRY_POLICY)
 def index_batch(self, embedded: dict[str, Any], index: str, refresh: bool = False) -> dict[str, Any]:
     """Bulk-index one embedded batch; per-document refusals come back as rejections."""
-    result = index_embedded(opensearch_client(current_settings().opensearch), index, embedded, refresh=refresh)
+    client = opensearch_client(current_settings().opensearch)
+    result = index_embedded(client, index, embedded, refresh=refresh,
+                            centroids=cluster_call(lambda: centroids_of(client, index)))
     result["retries"] = result.pop("retries", 0) + self.request.retries
     result["worker_pid"] = os.getpid()
     log.info("indexed batch", extra={"index": index, "indexed": result["indexed"], "rejected": len(result["rejected"])})
     return result
+
+
+@app.task(name="lingodex.language_sums", bind=True, **RETRY_POLICY)
+def language_sums_task(self, texts: list[str], langs: list[str]) -> dict[str, Any]:
+    """Per-language sums of a sample's passage and query vectors: the catalog side of a new version's centroids."""
+    return language_sums(_encoder(), texts, langs).to_json()
+
+
+@app.task(name="lingodex.reference_sums", bind=True, **RETRY_POLICY)
+def reference_sums_task(self) -> dict[str, Any]:
+    """The shipped reference sentences' sums for this worker's model (embedded once per model, then cached)."""
+    return reference_sums(_encoder(), current_settings().encoder.cache_dir).to_json()

@@ -64,6 +64,18 @@ def test_each_demo_query_ranks_an_expected_product_in_the_top_three(
         assert set(top3) & set(query.expect), (query, top3)
 
 
+def test_no_demo_query_is_pulled_toward_unrelated_products_in_its_own_language(
+    client: OpenSearch, settings: Settings, demo_run: tuple[str, str]
+) -> None:
+    """Language centroids: `[zh] 机械键盘` once ranked the Chinese headphones above the German keyboard."""
+    index, _ = demo_run
+    searcher = build_searcher(settings, client)
+    for query in demo.demo_queries():
+        hits = searcher.search(index, query.text, lang=query.lang, size=5).hits
+        own_language = [hit.id for hit in hits if hit.source["lang"] == query.lang]
+        assert set(own_language) <= set(query.expect), (query, [hit.id for hit in hits])
+
+
 def test_an_async_ingest_returns_a_job_id_that_lingodex_job_follows_to_the_end(
         client: OpenSearch, settings: Settings, tmp_path: Path) -> None:
     from tests.catalogs import write_catalog

@@ -19,8 +19,8 @@ from tests.search_fixture import judged_known_queries, judged_titles
 JUDGED = judged_known_queries([*KNOWN, CROSS_LINGUAL])
 
 
-def params_for(searcher: HybridSearcher):  # noqa: ANN201
-    return lambda query: searcher.template_params_for(query.text, lang=query.lang)
+def params_for(searcher: HybridSearcher, index: str):  # noqa: ANN201
+    return lambda query: searcher.template_params_for(query.text, index=index, lang=query.lang)
 
 
 @pytest.mark.parametrize(("strategy", "template"), [("lexical", LEXICAL), ("dense", DENSE)])
@@ -31,7 +31,7 @@ def test_our_recall_and_mrr_equal_rank_evals_for_the_same_template(
 
     alias = f"{index}-alias"  # ratings must name the index behind an alias, as its hits do
     searcher.client.indices.put_alias(index=index, name=alias)
-    theirs = rank_eval(searcher.client, alias, JUDGED, template, params_for(searcher))
+    theirs = rank_eval(searcher.client, alias, JUDGED, template, params_for(searcher, alias))
     assert 0 < ours["recall@10"] < 1, "a measurement that can move either way"
     assert ours["recall@10"] == pytest.approx(theirs["recall@10"], abs=1e-6)
     assert ours["mrr@10"] == pytest.approx(theirs["mrr@10"], abs=1e-6)
@@ -47,7 +47,7 @@ def test_rank_eval_ndcg_is_higher_when_a_query_returns_fewer_hits_than_it_has_re
     one = [query for query in JUDGED if query.text == "Laufschuhe"]
 
     ours = evaluate(one, *run_queries(one, retriever(searcher, index, "lexical"))).overall["ndcg@10"]
-    assert rank_eval(searcher.client, index, one, LEXICAL, params_for(searcher))["ndcg@10"] == pytest.approx(1.0)
+    assert rank_eval(searcher.client, index, one, LEXICAL, params_for(searcher, index))["ndcg@10"] == pytest.approx(1.0)
     assert ours == pytest.approx(1 / sum(1 / math.log2(rank + 1) for rank in range(1, 8)))
 
 
