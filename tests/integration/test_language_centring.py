@@ -12,7 +12,7 @@ from opensearchpy import OpenSearch
 
 from ingest.batch import embed_records, index_embedded
 from ingest.documents import PreparedRecord
-from ingest.index_versions import alias_indices, centroids_of
+from ingest.index_versions import alias_indices, centroids_of, stored_records
 from ingest.language import LanguageGuess
 from ingest.readers import read_records
 from ingest.schema import CatalogProduct
@@ -145,6 +145,22 @@ def test_a_new_version_estimates_new_centroids_and_recentres_stored_vectors_with
     reused = stored(client, alias, CATALOG[0][0])
     assert reused["centring"]["id"] == second.id
     assert cosine(np.asarray(reused["embedding"]), expected[0]) > SAME_CENTRED
+
+
+def test_a_reindex_estimates_its_centroids_anew_with_the_current_settings(
+        workers: None, centring_settings: Settings, client: OpenSearch, alias: str, tmp_path: Path) -> None:
+    load(centring_settings, tmp_path / "catalog.jsonl", CATALOG, alias)
+    before = centroids_of(client, alias)
+    stricter = centring_settings.ingest.centring.model_copy(update={"min_documents": 100})
+    settings = centring_settings.model_copy(update={"ingest": centring_settings.ingest.model_copy(
+        update={"centring": stricter})})
+    # what `lingodex reindex` runs: the products stored in the serving version, into a new version
+    job = build_ingest_job(settings).run(stored_records(client, alias_indices(client, alias)[0]), "reindex", alias,
+                                         new_version=True)
+    after = centroids_of(client, alias)
+    assert job.state == "done" and (job.counts.indexed, job.counts.embedded) == (len(CATALOG), 0)
+    assert before is not None and after is not None and after.id != before.id
+    assert (before.of("en").source, after.of("en").source) == ("catalog", "reference")
 
 
 def test_with_centring_off_a_new_version_keeps_the_encoders_vectors(
