@@ -7,6 +7,7 @@ dropped. Loading into an index whose vectors came from another model is refused.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -122,6 +123,51 @@ def swap_alias(client: OpenSearch, alias: str, index: str) -> None:
     actions: list[dict[str, Any]] = [{"remove": {"index": old, "alias": alias}} for old in alias_indices(client, alias)]
     actions.append({"add": {"index": index, "alias": alias, "is_write_index": True}})
     client.indices.update_aliases(body={"actions": actions})
+
+
+@dataclass(frozen=True)
+class Version:
+    index: str
+    documents: int
+    model: str
+    centring: str | None  # the centroids' id (ingest/centring.py)
+    created: str  # UTC, from the index's creation date
+    serving: bool
+
+
+def list_versions(client: OpenSearch, alias: str) -> list[Version]:
+    """Every ``<alias>-v<timestamp>`` index, newest first."""
+    pattern = re.compile(rf"^{re.escape(alias)}-v\d{{17}}$")
+    found = client.indices.get(index=f"{alias}-v*", ignore_unavailable=True, allow_no_indices=True)
+    serving = set(alias_indices(client, alias))
+    versions = []
+    for name in sorted((name for name in found if pattern.match(name)), reverse=True):
+        meta = found[name]["mappings"].get("_meta", {})
+        created_ms = int(found[name]["settings"]["index"]["creation_date"])
+        versions.append(Version(name, client.count(index=name)["count"], meta.get("encoder", {}).get("model_id", "?"),
+                                meta.get("centring", {}).get("id"),
+                                time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(created_ms / 1000)), name in serving))
+    return versions
+
+
+def previous_version(client: OpenSearch, alias: str) -> str:
+    """The newest version older than the one ``alias`` serves (what `lingodex rollback` goes back to)."""
+    serving = alias_indices(client, alias)
+    if len(serving) != 1:
+        raise RuntimeError(f"alias {alias!r} serves {serving or 'nothing'}; rollback needs exactly one version")
+    older = [version.index for version in list_versions(client, alias) if version.index < serving[0]]
+    if not older:
+        raise RuntimeError(f"{serving[0]} is the oldest version of {alias!r}; there is nothing to roll back to")
+    return older[0]
+
+
+def promote_version(client: OpenSearch, alias: str, index: str) -> str | None:
+    """Point ``alias`` at ``index`` (a version of it); returns what it served before."""
+    if not client.indices.exists(index=index) or client.indices.exists_alias(name=index):
+        raise RuntimeError(f"no index {index!r} to promote; `lingodex versions --alias {alias}` lists them")
+    before = alias_indices(client, alias)
+    swap_alias(client, alias, index)
+    return before[0] if before else None
 
 
 def drop_version(client: OpenSearch, index: str) -> None:

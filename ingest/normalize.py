@@ -24,6 +24,11 @@ def clean_text(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
+def has_visible_text(text: str) -> bool:
+    """Whether anything would show: not only format characters (zero-width, bidi marks), controls or spaces."""
+    return any(unicodedata.category(char)[0] not in "CZ" for char in text)
+
+
 def strip_html(markup: str) -> str:
     """The visible text of an HTML fragment, entities decoded; tags become word breaks."""
     if "<" not in markup and "&" not in markup:

@@ -14,7 +14,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ingest.language import is_language_tag, primary_subtag
-from ingest.normalize import clean_text, strip_html
+from ingest.normalize import clean_text, has_visible_text, strip_html
+
+MAX_ID_BYTES = 512  # OpenSearch refuses a longer _id (and, in a bulk request, would fail it for the whole batch)
 
 Text = str | dict[str, str]
 
@@ -50,6 +52,21 @@ class CatalogProduct(BaseModel):
         if isinstance(value, bool):  # bool is an int in Python; an id of `true` is a mistake
             raise ValueError("id must be a string or an integer, not a boolean")
         return str(value) if isinstance(value, int) else value
+
+    @field_validator("id")
+    @classmethod
+    def _id_fits_opensearch(cls, value: str) -> str:
+        size = len(value.encode("utf-8", "surrogatepass"))
+        if size > MAX_ID_BYTES:
+            raise ValueError(f"id is {size} bytes in UTF-8; OpenSearch allows at most {MAX_ID_BYTES}")
+        return value
+
+    @field_validator("price", mode="before")
+    @classmethod
+    def _price_is_a_number(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # pydantic would read true as 1.0
+            raise ValueError("price must be a number, not a boolean")
+        return value
 
     @field_validator("category", mode="before")
     @classmethod
@@ -87,7 +104,7 @@ class CatalogProduct(BaseModel):
         if self.brand is not None:
             self.brand = clean_text(self.brand) or None
         if not self.title:
-            raise ValueError("title is empty after normalisation (blank, whitespace or markup only)")
+            raise ValueError("title is empty after normalisation (blank, whitespace, markup or invisible characters only)")
         return self
 
     @property
@@ -98,7 +115,8 @@ class CatalogProduct(BaseModel):
 
 def _clean(value: Text, *, html: bool) -> Text:
     def one(text: str) -> str:
-        return clean_text(strip_html(text) if html else text)
+        cleaned = clean_text(strip_html(text) if html else text)
+        return cleaned if has_visible_text(cleaned) else ""  # zero-width and bidi marks alone are no text
 
     if isinstance(value, str):
         return one(value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import signal
 import sys
 import time
 from pathlib import Path
@@ -28,6 +30,7 @@ console = Console()
 
 class State:
     settings: Settings
+    debug: bool = False
 
 
 state = State()
@@ -39,8 +42,12 @@ def main(
         Path | None,
         typer.Option("--config", "-c", envvar=CONFIG_ENV_VAR, help="YAML settings file (default ./lingodex.yaml if present)."),
     ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback when a command fails.")] = False,
 ) -> None:
     """Load settings once for whichever subcommand runs."""
+    state.debug = debug
+    if not debug:  # opensearch-py logs every failed request; the command's own one-line error says it once
+        logging.getLogger("opensearch").setLevel(logging.ERROR)
     state.settings = load_settings(config)
 
 
@@ -321,8 +328,12 @@ def search(
     from lingodex.searching import build_searcher
     from search_templates.filters import parse_filters
 
+    if k < 1 or offset < 0:
+        raise ValueError(f"--k must be at least 1 and --from at least 0 (got --k {k}, --from {offset})")
+    parsed = parse_filters(filters or [])  # a bad filter is refused before the encoder loads
+
     result = build_searcher(state.settings).search(index or state.settings.ingest.alias, text, lang=lang,
-                                                   filters=parse_filters(filters or []), size=k, offset=offset,
+                                                   filters=parsed, size=k, offset=offset,
                                                    explain=explain, strategy=_choice(strategy, ("hybrid", "lexical", "dense")))
     language = result.language
     if result.searched_text != text:
@@ -346,8 +357,17 @@ def ingest(
     start_workers: Annotated[bool | None, typer.Option(help="Start local worker processes (default: with the embedded broker).")] = None,
     run_async: Annotated[bool, typer.Option("--async", help="Return a job id at once; follow it with `lingodex job <id>`.")] = False,
     job_id: Annotated[str | None, typer.Option(hidden=True, help="Id for this job (used by --async).")] = None,
+    max_rejected: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="A new version with a larger share of "
+                                                       "rejected records is not promoted (default ingest.promotion).")] = None,
+    min_kept: Annotated[float | None, typer.Option(min=0.0, help="A new version with fewer documents than this share "
+                                                   "of the serving one's is not promoted (default ingest.promotion).")] = None,
+    force: Annotated[bool, typer.Option(help="Promote the new version despite those two shares (never when empty).")] = False,
 ) -> None:
-    """Load a catalog through the workers; waits, shows progress, prints the job summary."""
+    """Load a catalog through the workers; waits, shows progress, prints the job summary.
+
+    Exit codes: 0 done, nothing rejected; 3 done with rejections; 4 a new version loaded but not promoted
+    (the alias still serves the old one); 1 failed.
+    """
     from ingest.readers import read_records
 
     if fmt not in (None, "jsonl", "csv", "parquet"):
@@ -356,8 +376,29 @@ def ingest(
         _start_async(sys.argv[1:])
         return
     records = read_records(path, fmt)  # type: ignore[arg-type]
-    _run_ingest(records, str(path), index or state.settings.ingest.alias, new_version=new_version,
-                dead_letters=dead_letters, start_workers=start_workers, field_mapping=fields, job_id=job_id)
+    job = _run_ingest(records, str(path), index or state.settings.ingest.alias, new_version=new_version,
+                      dead_letters=dead_letters, start_workers=start_workers, field_mapping=fields, job_id=job_id,
+                      policy=_policy(max_rejected, min_kept, force))
+    raise typer.Exit(exit_code(job))
+
+
+def _policy(max_rejected: float | None, min_kept: float | None, force: bool):  # noqa: ANN202 - PromotionPolicy
+    promotion = state.settings.ingest.promotion
+    overrides = {key: value for key, value in {"max_rejected": max_rejected, "min_kept": min_kept}.items()
+                 if value is not None}
+    return promotion.model_copy(update=overrides).policy(force=force)
+
+
+EXIT_OK, EXIT_FAILED, EXIT_REJECTIONS, EXIT_NOT_PROMOTED = 0, 1, 3, 4
+
+
+def exit_code(job) -> int:  # noqa: ANN001 - lingodex.ingest_job.JobRecord
+    """0 clean, 3 done with rejections, 4 a new version not promoted, 1 failed: a nightly job can gate on it."""
+    if job.state != "done":
+        return EXIT_FAILED
+    if job.promoted is False:
+        return EXIT_NOT_PROMOTED
+    return EXIT_REJECTIONS if job.counts.rejected else EXIT_OK
 
 
 def _start_async(argv: list[str]) -> None:
@@ -409,6 +450,7 @@ def replay(
 def reindex(
     alias: Annotated[str | None, typer.Option(help="Alias to rebuild; default ingest.alias.")] = None,
     start_workers: Annotated[bool | None, typer.Option(help="Start local worker processes (default: with the embedded broker).")] = None,
+    force: Annotated[bool, typer.Option(help="Promote the new version even if it lost records (never when empty).")] = False,
 ) -> None:
     """Rebuild the alias's index as a new version with the configured encoder and mapping, then swap the alias.
 
@@ -424,8 +466,50 @@ def reindex(
     current = alias_indices(client, alias)
     if len(current) != 1:
         raise RuntimeError(f"{alias!r} must be an alias over exactly one index to reindex (it points at {current})")
-    _run_ingest(stored_records(client, current[0]), f"reindex of {current[0]}", alias, new_version=True,
-                dead_letters=None, start_workers=start_workers)
+    job = _run_ingest(stored_records(client, current[0]), f"reindex of {current[0]}", alias, new_version=True,
+                      dead_letters=None, start_workers=start_workers, policy=_policy(None, None, force))
+    raise typer.Exit(exit_code(job))
+
+
+@app.command()
+def versions(alias: Annotated[str | None, typer.Option(help="Alias whose versions to list; default ingest.alias.")] = None) -> None:
+    """The alias's versions, newest first: documents, model, centring, created, and which one serves."""
+    from ingest.index_versions import list_versions
+    from lingodex.connection import opensearch_client
+
+    alias = alias or state.settings.ingest.alias
+    table = Table(title=f"versions of {alias}", title_justify="left")
+    for column in ("version", "documents", "model", "centring", "created", "serving"):
+        table.add_column(column)
+    for version in list_versions(opensearch_client(state.settings.opensearch), alias):
+        table.add_row(version.index, str(version.documents), version.model, version.centring or "—", version.created,
+                      "yes" if version.serving else "")
+    console.print(table)
+
+
+@app.command()
+def promote(index: Annotated[str, typer.Argument(help="The version to serve, e.g. products-v20261130...")],
+            alias: Annotated[str | None, typer.Option(help="Alias to point at it; default ingest.alias.")] = None) -> None:
+    """Point the alias at a version by hand (one that was not promoted, or an older one)."""
+    from ingest.index_versions import promote_version
+    from lingodex.connection import opensearch_client
+
+    alias = alias or state.settings.ingest.alias
+    previous = promote_version(opensearch_client(state.settings.opensearch), alias, index)
+    console.print(f"alias {alias} now serves {index}" + (f" (was {previous})" if previous else ""))
+
+
+@app.command()
+def rollback(alias: Annotated[str | None, typer.Option(help="Alias to roll back; default ingest.alias.")] = None) -> None:
+    """Serve the version created before the one the alias serves now."""
+    from ingest.index_versions import previous_version, promote_version
+    from lingodex.connection import opensearch_client
+
+    alias = alias or state.settings.ingest.alias
+    client = opensearch_client(state.settings.opensearch)
+    target = previous_version(client, alias)
+    current = promote_version(client, alias, target)
+    console.print(f"alias {alias} rolled back to {target} (was {current})")
 
 
 @app.command("drop-version")
@@ -456,7 +540,8 @@ def job(
 
 
 def _run_ingest(records, source: str, index: str, *, new_version: bool, dead_letters: Path | None,  # noqa: ANN001
-                start_workers: bool | None, field_mapping: Path | None = None, job_id: str | None = None):  # noqa: ANN202
+                start_workers: bool | None, field_mapping: Path | None = None, job_id: str | None = None,
+                policy=None):  # noqa: ANN001, ANN202 - PromotionPolicy, JobRecord
     from contextlib import nullcontext
 
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -477,7 +562,8 @@ def _run_ingest(records, source: str, index: str, *, new_version: bool, dead_let
 
         runner = build_ingest_job(settings, field_mapping=field_mapping, on_progress=show)
         with running_workers(settings) if start_workers else nullcontext():
-            job = runner.run(records, source, index, new_version=new_version, dead_letters=dead_letters, job_id=job_id)
+            job = runner.run(records, source, index, new_version=new_version, dead_letters=dead_letters, job_id=job_id,
+                             policy=policy)
     _print_job(job)
     return job
 
@@ -487,7 +573,12 @@ def _print_job(job) -> None:  # noqa: ANN001 - lingodex.ingest_job.JobRecord, im
 
     c = job.counts
     console.print(f"job {job.id}: {job.state}; read {c.read} = indexed {c.indexed} + rejected {c.rejected} "
-                  f"into {job.index}" + (f" (alias {job.alias} swapped)" if job.alias and job.state == "done" else ""))
+                  f"into {job.index}" + (f" (alias {job.alias} swapped)" if job.promoted else ""))
+    if job.promoted is False:
+        serving = f"still serves {job.previous}" if job.previous else "was not created"
+        console.print(f"  [yellow]not promoted:[/yellow] {escape(job.refusal or '')}; alias {job.alias} {serving}. "
+                      f"Inspect {job.index}, then `lingodex promote {job.index} --alias {job.alias}` to serve it, "
+                      f"or `lingodex drop-version {job.index}`.")
     console.print(f"  valid {c.valid}, embedded {c.embedded}, cache hits {c.cache_hits}, unchanged {c.unchanged}, "
                   f"retried {c.retried}, descriptions truncated {c.truncated}", markup=False)
     if job.error:
@@ -531,11 +622,49 @@ def _explanation_lines(explanation: dict, depth: int = 3) -> list[str]:
 
 
 def run() -> None:
+    """The CLI: a failure is one line on stderr saying what failed and what to do, and exit 1 (--debug: traceback)."""
+    debug = "--debug" in sys.argv[1:]
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
-        app()
-    except (FileNotFoundError, RuntimeError, ConnectionError, ValueError) as error:
-        Console(stderr=True).print(f"[red]error:[/red] {error}")
+        app()  # usage errors, Ctrl-C and exit codes are typer's (standalone mode); the rest comes here
+    except Exception as error:  # noqa: BLE001 - every failure becomes one readable line
+        if debug:
+            raise
+        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(one_line(error))}")
         sys.exit(1)
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    """`kill` stops a load like Ctrl-C does: its worker processes are stopped and its temporary files removed."""
+    raise SystemExit(128 + signum)
+
+
+def one_line(error: BaseException) -> str:
+    """What failed and what to do, in one line, for the errors users meet."""
+    from opensearchpy.exceptions import ConnectionError as ClusterUnreachable
+    from opensearchpy.exceptions import NotFoundError, TransportError
+    from pydantic import ValidationError
+
+    url = state.settings.opensearch.masked_url if hasattr(state, "settings") else "the cluster"
+    if isinstance(error, ClusterUnreachable):
+        return (f"cannot reach OpenSearch at {url} ({type(error.info).__name__ if error.info else 'no answer'}); "
+                "start it (`make opensearch-up`) or set opensearch.url / LINGODEX_OPENSEARCH__URL")
+    if isinstance(error, NotFoundError):
+        return f"not found on {url}: {_reason(error)}; `lingodex versions` lists an alias's indices"
+    if isinstance(error, TransportError):
+        return f"OpenSearch at {url} refused the request (HTTP {error.status_code}): {_reason(error)}"
+    if isinstance(error, ValidationError):
+        problems = "; ".join(f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+                             for problem in error.errors())
+        return f"invalid settings: {problems} (see `lingodex config show` and README, Configuration)"
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _reason(error) -> str:  # noqa: ANN001 - opensearchpy.TransportError
+    """The cluster's own reason ("no such index [x]"), else its error type."""
+    cause = error.info.get("error") if isinstance(error.info, dict) else None
+    reason = cause.get("reason") if isinstance(cause, dict) else cause
+    return " ".join(str(reason or error.error).split())
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from ingest.dead_letters import write_dead_letters
 from ingest.documents import PreparedRecord, embedding_text, vector_language
 from ingest.index_versions import Target, bulk_load_settings, encoder_of, record_centroids, resolve_target, swap_alias
 from ingest.mappings import PRODUCTS, EncoderIdentity, index_body
+from ingest.promotion import PromotionPolicy, refusal
 from ingest.readers import SourceRecord
 from ingest.validate import RecordValidator, Rejection
 from lingodex.settings import Settings
@@ -63,6 +64,8 @@ class JobRecord(BaseModel):
     started_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     finished_at: str | None = None
     dead_letters: str = ""
+    promoted: bool | None = None  # a new version: whether the alias was swapped to it
+    refusal: str | None = None  # why it was not (ingest/promotion.py)
     pid: int = Field(default_factory=os.getpid, description="the process running the load")
     counts: JobCounts = JobCounts()
 
@@ -122,7 +125,14 @@ class IngestJob:
         self._saved_at = 0.0
 
     def run(self, records: Iterable[SourceRecord], source: str, index: str, *, new_version: bool = False,
-            dead_letters: Path | None = None, job_id: str | None = None) -> JobRecord:
+            dead_letters: Path | None = None, job_id: str | None = None,
+            policy: PromotionPolicy | None = None) -> JobRecord:
+        """Load ``records``; a new version replaces the alias's only if ``policy`` allows (else it is kept aside)."""
+        records = iter(records)
+        first = next(records, None)  # a file that cannot be read fails here, before any index exists
+        if first is None and (new_version or not self.client.indices.exists(index=index)):
+            raise ValueError(f"{source} holds no records; nothing was created")
+        records = chain([first], records) if first is not None else records
         job = JobRecord(source=source, **({"id": job_id} if job_id else {}))
         job.dead_letters = str(dead_letters or jobs_dir(self.settings) / f"{job.id}.dead-letters.jsonl")
         ingest = self.settings.ingest
@@ -132,10 +142,10 @@ class IngestJob:
         job.index, job.alias, job.previous = target.index, target.alias, target.previous
         save_job(self.settings, job)
         try:
-            if target.alias:  # a fresh version: load fast, then make it visible
+            if target.alias:  # a fresh version: load fast, then make it visible if it is fit to serve
                 with bulk_load_settings(self.client, target.index):
                     self._load(job, records, target)
-                swap_alias(self.client, target.alias, target.index)
+                self._promote(job, target, policy or self.settings.ingest.promotion.policy())
             else:
                 self._load(job, records, target)
                 self.client.indices.refresh(index=target.index)
@@ -149,6 +159,14 @@ class IngestJob:
             job.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
             save_job(self.settings, job)
         return job
+
+    def _promote(self, job: JobRecord, target: Target, policy: PromotionPolicy) -> None:
+        serving_count = self.client.count(index=target.previous)["count"] if target.previous else 0
+        job.refusal = refusal(policy, read=job.counts.read, indexed=job.counts.indexed,
+                              rejected=job.counts.rejected, serving=target.previous, serving_count=serving_count)
+        job.promoted = job.refusal is None
+        if job.promoted:
+            swap_alias(self.client, target.alias, target.index)
 
     def _load(self, job: JobRecord, records: Iterable[SourceRecord], target: Target) -> None:
         cache_indices = [target.previous] if self._vectors_reusable_from(target) else []

