@@ -22,7 +22,10 @@ Variants (all exact search):
 - query-side: catalog means for documents, the reference *query* means (the
   sentences embedded with the query prefix) for queries;
 - lir-k: catalog centring, then each language's top k principal directions
-  (of its centred documents) projected out of its documents and queries.
+  (of its centred documents) projected out of its documents and queries;
+- abtt-d, diagonal whitening, per-language diagonal: after catalog-q
+  centring, the top d global principal directions removed, or each dimension
+  divided by its spread (overall, or within the language).
 Per pair (one language per index, as bench/search.py's Tatoeba rows) and
 Shopee (one catalog, Indonesian/English: nDCG@10 title-to-title, held-out
 30 %), plain vs centred: catalogs that are not mixed must not lose.
@@ -129,6 +132,16 @@ def tatoeba_scores(ids: list[str], truth: list[str], queries: np.ndarray, docs: 
     return table
 
 
+def language_spread(vectors: np.ndarray, langs: list[str]) -> np.ndarray:
+    """Each row's language's per-dimension standard deviation (the overall one for rare languages)."""
+    by_lang: dict[str, list[int]] = defaultdict(list)
+    for row, lang in enumerate(langs):
+        by_lang[lang].append(row)
+    spread = {lang: vectors[rows].std(axis=0) for lang, rows in by_lang.items() if len(rows) >= MIN_DOCS}
+    overall = vectors.std(axis=0)
+    return np.stack([spread.get(lang, overall) for lang in langs])
+
+
 def lir(vectors: np.ndarray, langs: list[str], basis: dict[str, np.ndarray]) -> np.ndarray:
     out = vectors.copy()
     for row, lang in enumerate(langs):
@@ -173,6 +186,16 @@ def run_tatoeba(directory: Path, reference: int, encoder, detect) -> None:  # no
     variants["reference-q"] = (centre(docs, langs, reference_means), centre(queries, langs, reference_query_means))
     true_docs, true_queries = means_by_language(docs, truth), means_by_language(queries, truth)
     variants["true-lang-q"] = (centre(docs, truth, true_docs), centre(queries, truth, true_queries))
+    shifted_docs = docs - np.stack([catalog.get(lang, catalog["*"]) for lang in langs])
+    shifted_queries = queries - np.stack([catalog_queries.get(lang, catalog_queries["*"]) for lang in langs])
+    for d in (1, 2, 4, 8):  # "all but the top": global principal directions of the centred vectors removed
+        both = np.concatenate([variants["catalog-q 1.0"][0], variants["catalog-q 1.0"][1]])
+        top = np.linalg.svd(both[::3] - both.mean(axis=0), full_matrices=False)[2][:d]
+        variants[f"abtt-{d}"] = tuple(unit(x - (x @ top.T) @ top) for x in variants["catalog-q 1.0"])
+    spread = np.concatenate([shifted_docs, shifted_queries]).std(axis=0)
+    variants["diagonal whitening"] = (unit(shifted_docs / spread), unit(shifted_queries / spread))
+    variants["per-language diagonal"] = (unit(shifted_docs / language_spread(shifted_docs, langs)),
+                                         unit(shifted_queries / language_spread(shifted_queries, langs)))
     centred_docs, centred_queries = variants["catalog"]
     for k in (1, 3):
         basis = language_bases(centred_docs, langs, k)
@@ -235,9 +258,6 @@ def main() -> None:
         run_shopee(args.shopee, encoder, detect)
 
 
-if __name__ == "__main__":
-    main()
-
 
 def per_pair(directory: Path, reference: int) -> None:
     """Tatoeba as bench/search.py runs it (one pair per index, one language per index), plain vs centred, exact search.
@@ -271,3 +291,7 @@ def per_pair(directory: Path, reference: int) -> None:
             print(f"{q_lang}→{d_lang}: {scores[0]:.3f} → {scores[1]:.3f}")
     print(f"mean change {np.mean(deltas):+.4f}, worst {min(deltas):+.4f}, rows losing > 0.005: "
           f"{sum(delta < -0.005 for delta in deltas)} of {len(deltas)}")
+
+
+if __name__ == "__main__":
+    main()
