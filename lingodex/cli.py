@@ -527,7 +527,7 @@ def job(
     job_id: Annotated[str, typer.Argument(help="The id `lingodex ingest` printed.")],
     wait: Annotated[bool, typer.Option(help="Wait until the job has finished.")] = False,
 ) -> None:
-    """A job's record: state, target index and counts. Exit status 1 if it failed."""
+    """A job's record: state, target index and counts. Once it has finished, `ingest`'s exit codes (0, 3, 4, 1)."""
     from lingodex.ingest_job import load_job
 
     record = load_job(state.settings, job_id)
@@ -535,8 +535,8 @@ def job(
         time.sleep(1)
         record = load_job(state.settings, job_id)
     _print_job(record)
-    if record.state == "failed":
-        raise typer.Exit(1)
+    if record.state != "running":
+        raise typer.Exit(exit_code(record))
 
 
 def _run_ingest(records, source: str, index: str, *, new_version: bool, dead_letters: Path | None,  # noqa: ANN001
