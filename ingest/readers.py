@@ -18,6 +18,7 @@ Format = Literal["jsonl", "csv", "parquet"]
 SUFFIXES: dict[str, Format] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
                                ".parquet": "parquet", ".pq": "parquet"}
 RAW_TEXT_LIMIT = 10_000  # characters of an unparseable line kept for the dead-letter file
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,19 @@ def read_records(path: Path, fmt: Format | None = None) -> Iterator[SourceRecord
 def _jsonl(path: Path) -> Iterator[SourceRecord]:
     with path.open("rb") as handle:
         for position, line in enumerate(handle, start=1):
+            if position == 1:
+                _refuse_other_encodings(path, line)
+                line = line.removeprefix(BOM)  # editors on Windows start files with one
             if not line.strip():
                 continue
             yield parse_json_line(position, line)
+
+
+def _refuse_other_encodings(path: Path, first_line: bytes) -> None:
+    """UTF-16/32 files read as UTF-8 would reject every record one by one; say it once instead."""
+    if first_line.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in first_line[:64]:
+        raise ValueError(f"{path} looks UTF-16 or UTF-32 encoded; lingodex reads UTF-8: convert it first "
+                         "(e.g. `iconv -f UTF-16 -t UTF-8`)")
 
 
 def parse_json_line(position: int, line: bytes) -> SourceRecord:
@@ -65,20 +76,34 @@ def parse_json_line(position: int, line: bytes) -> SourceRecord:
 
 
 def _csv(path: Path) -> Iterator[SourceRecord]:
-    # surrogateescape keeps invalid bytes visible per row instead of failing the whole file
-    with path.open("r", encoding="utf-8", errors="surrogateescape", newline="") as handle:
+    """Rows by header; a row with too many or too few values is rejected; an empty cell is an absent field.
+
+    utf-8-sig drops a leading byte-order mark (else it would stick to the first column's name and every row
+    would lack that field); surrogateescape keeps invalid bytes visible per row instead of failing the file.
+    """
+    with path.open("rb") as probe:
+        _refuse_other_encodings(path, probe.readline())
+    with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
         rows = csv.DictReader(handle)
+        header = rows.fieldnames or []
+        repeated = sorted({name for name in header if header.count(name) > 1})
+        if repeated:
+            raise ValueError(f"{path}: the header names column(s) {repeated} more than once; which value is meant "
+                             "is ambiguous, so nothing was loaded. Rename the columns.")
         for row in rows:
             position = rows.line_num
             bad = [key for key, value in row.items() if _has_surrogates(key) or _has_surrogates(value)]
+            raw = json.dumps(row, ensure_ascii=False, default=str).encode("utf-8", "replace").decode()[:RAW_TEXT_LIMIT]
             if bad:
-                raw = json.dumps(row, ensure_ascii=False, default=str).encode("utf-8", "replace").decode()
-                yield SourceRecord(position, None, f"invalid UTF-8 in column(s) {bad}", raw[:RAW_TEXT_LIMIT])
+                yield SourceRecord(position, None, f"invalid UTF-8 in column(s) {bad}", raw)
             elif None in row:
-                yield SourceRecord(position, None, f"row has {len(row[None])} more value(s) than the header",
-                                   json.dumps(row, ensure_ascii=False, default=str)[:RAW_TEXT_LIMIT])
+                yield SourceRecord(position, None, f"row has {len(row[None])} more value(s) than the header", raw)
+            elif any(value is None for value in row.values()):
+                missing = sum(value is None for value in row.values())
+                yield SourceRecord(position, None, f"row has {missing} value(s) fewer than the header's "
+                                                   f"{len(header)} columns", raw)
             else:
-                yield SourceRecord(position, dict(row))
+                yield SourceRecord(position, {key: value for key, value in row.items() if value.strip()})
 
 
 def _has_surrogates(value: Any) -> bool:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ingest.language import is_language_tag, primary_subtag
 from ingest.normalize import clean_text, has_visible_text, strip_html
 
+VARIANT_SEPARATOR = " / "  # joins the distinct texts of one language's regional variants (zh-Hans / zh-Hant)
 MAX_ID_BYTES = 512  # OpenSearch refuses a longer _id (and, in a bulk request, would fail it for the whole batch)
 
 Text = str | dict[str, str]
@@ -120,4 +121,9 @@ def _clean(value: Text, *, html: bool) -> Text:
 
     if isinstance(value, str):
         return one(value)
-    return {primary_subtag(lang): cleaned for lang, text in value.items() if (cleaned := one(text))}
+    merged: dict[str, list[str]] = {}
+    for lang, text in value.items():  # regional variants share their language's field: pt-BR and pt-PT both in pt
+        cleaned = one(text)
+        if cleaned and cleaned not in merged.setdefault(primary_subtag(lang), []):
+            merged[primary_subtag(lang)].append(cleaned)
+    return {lang: VARIANT_SEPARATOR.join(texts) for lang, texts in merged.items() if texts}

@@ -86,3 +86,44 @@ def test_an_invalid_utf8_letter_is_not_replayed_until_its_text_is_fixed(tmp_path
     write_dead_letters(letters, "c.jsonl", "job1", [
         Rejection(6, "read", "invalid UTF-8 at byte offset 3", raw='{"id": "caf\ufffd"}')])
     assert "fix the text" in next(replay_records(letters)).error
+
+
+def test_a_byte_order_mark_does_not_stick_to_the_first_csv_column(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"\xef\xbb\xbfid,title\n1,Kettle\n")
+    assert [r.fields for r in read_records(path)] == [{"id": "1", "title": "Kettle"}]
+
+
+def test_a_byte_order_mark_before_the_first_json_line_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"id": 1}\n')
+    assert [r.fields for r in read_records(path)] == [{"id": 1}]
+
+
+def test_a_csv_row_with_fewer_values_than_the_header_is_rejected_with_its_row(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("id,title,brand\n1,Kettle,Acme\n2,Toaster\n")
+    first, second = read_records(path)
+    assert first.fields == {"id": "1", "title": "Kettle", "brand": "Acme"}
+    assert (second.position, second.fields, second.error) == (3, None, "row has 1 value(s) fewer than the header's 3 columns")
+
+
+def test_a_csv_header_naming_a_column_twice_is_refused_before_any_row(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("id,title,title\n1,Kettle,Toaster\n")
+    with pytest.raises(ValueError, match=r"\['title'\] more than once"):
+        next(read_records(path))
+
+
+def test_empty_and_whitespace_csv_cells_are_absent_fields(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("id,title,price,brand\n1,Kettle,  ,\n")
+    assert next(read_records(path)).fields == {"id": "1", "title": "Kettle"}
+
+
+@pytest.mark.parametrize("name", ["c.csv", "c.jsonl"])
+def test_a_utf16_file_is_refused_with_what_to_do(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes('id,title\n1,Kettle\n'.encode("utf-16"))
+    with pytest.raises(ValueError, match="UTF-16 or UTF-32 encoded.*iconv"):
+        next(read_records(path))

@@ -41,3 +41,14 @@ def test_config_show_prints_effective_settings(monkeypatch: pytest.MonkeyPatch) 
     result = CliRunner().invoke(app, ["config", "show"])
     assert result.exit_code == 0, result.output
     assert "https://cluster.example:9200" in result.output
+
+
+def test_version_prints_the_installed_version() -> None:
+    from importlib.metadata import version
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"lingodex {version('lingodex')}"
+
+
+def test_the_versions_promote_and_rollback_commands_exist() -> None:
+    assert {("versions",), ("promote",), ("rollback",)} <= set(ALL_COMMANDS)

@@ -145,3 +145,10 @@ def test_a_mapped_field_falls_back_to_our_own_name_as_in_replayed_index_letters(
 def test_a_language_whose_title_is_only_invisible_characters_is_dropped_and_the_others_kept() -> None:
     result = check({"id": "a", "title": {"en": "Kettle", "ja": "\u200b\u200e"}})
     assert isinstance(result, PreparedRecord) and result.product.title == {"en": "Kettle"}
+
+
+def test_regional_variants_of_one_language_are_merged_not_dropped() -> None:
+    result = check({"id": "a", "title": {"pt-BR": "Tênis de corrida", "pt-PT": "Sapatilhas de corrida",
+                                         "pt": "Tênis de corrida", "en": "Running shoes"}})
+    assert isinstance(result, PreparedRecord)
+    assert result.product.title == {"pt": "Tênis de corrida / Sapatilhas de corrida", "en": "Running shoes"}
