@@ -76,10 +76,14 @@ def start_detached(argv: list[str], settings: Settings, config_path: Path, log_p
 
 
 def _stop(process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
-    """Warm shutdown (SIGTERM lets the batch in hand finish), then kill."""
+    """Warm shutdown (SIGTERM lets the batch in hand finish), then kill.
+
+    SIGTERM goes to the worker's main process only: it stops its pool processes itself. Signalling the whole
+    group killed the pool processes under it, and the main process then waited out the full timeout.
+    """
     if process.poll() is not None:
         return
-    os.killpg(process.pid, signal.SIGTERM)
+    os.kill(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout_s)
     except subprocess.TimeoutExpired:

@@ -1,12 +1,15 @@
-"""`kill` of a running `lingodex ingest` stops what it started and leaves no settings file behind."""
+"""A load's own worker processes stop with it: at once when it is done, and when it is killed, without leftovers."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
+from datetime import datetime
 from pathlib import Path
 
 from lingodex.settings import Settings
@@ -48,3 +51,19 @@ def test_sigterm_stops_the_loads_workers_and_removes_its_settings_file(
     assert load.wait(timeout=120) == 128 + signal.SIGTERM
     wait_for(lambda: not processes_with(home), 60, "the load's worker processes to stop")
     assert not list(home.glob("*.yaml")), "the workers' temporary settings file"
+
+
+def test_a_small_local_load_returns_within_seconds_of_its_last_batch(settings: Settings, index_name: str,
+                                                                     tmp_path: Path) -> None:
+    write_catalog(tmp_path / "catalog.jsonl", 4)
+    home = tmp_path / "home"
+    env = {**os.environ, "LINGODEX_HOME": str(home), "COLUMNS": "200", "HF_HUB_OFFLINE": "1",
+           "LINGODEX_ENCODER__CACHE_DIR": str(settings.encoder.cache_dir)}
+    done = subprocess.run([sys.executable, "-m", "lingodex.cli", "ingest", str(tmp_path / "catalog.jsonl"),
+                           "--index", index_name], env=env, capture_output=True, text=True, timeout=300)
+    returned = time.time()
+    assert done.returncode == 0, done.stdout + done.stderr
+    finished = re.findall(r"^\[(\S+ \S+): INFO/\S+\] Task lingodex\.index_batch\[\S+\] succeeded",
+                          (home / "worker.log").read_text(), re.MULTILINE)
+    last_batch = datetime.strptime(finished[-1], "%Y-%m-%d %H:%M:%S,%f").timestamp()  # the worker's local time
+    assert returned - last_batch < 10, "the workers stop as soon as the work is done (they once waited out 30 s)"
