@@ -82,7 +82,8 @@ def documents(vectors: Sequence[tuple[PreparedRecord, np.ndarray]], analyzed: Se
         return [to_document(record, vector.tolist(), analyzed) for record, vector in zip(records, raw, strict=True)]
     langs = [vector_language(record) for record in records]
     centred, scales = centroids.centre_passages(raw, langs)
-    return [to_document(record, vector.tolist(), analyzed, {"id": centroids.id, "lang": lang, "scale": scale})
+    centring_id = centroids.id
+    return [to_document(record, vector.tolist(), analyzed, {"id": centring_id, "lang": lang, "scale": scale})
             for record, vector, lang, scale in zip(records, centred, langs, scales, strict=True)]
 
 
@@ -94,10 +95,14 @@ def index_embedded(client: OpenSearch, index: str, embedded: dict[str, Any], *, 
     one index never mixes vectors centred differently (or not at all), like it never mixes models.
     """
     expected = centroids.id if centroids else None
-    fitting = [doc for doc in embedded["documents"] if (doc.get("centring") or {}).get("id") == expected]
-    misfits = [(doc["id"], f"vector centred with {(doc.get('centring') or {}).get('id', 'no centroids')} but index "
-                           f"{index} was centred with {expected or 'no centroids'}; reload it into this index")
-               for doc in embedded["documents"] if (doc.get("centring") or {}).get("id") != expected]
+    fitting, misfits = [], []
+    for doc in embedded["documents"]:
+        centred_with = (doc.get("centring") or {}).get("id")
+        if centred_with == expected:
+            fitting.append(doc)
+        else:
+            misfits.append((doc["id"], f"vector centred with {centred_with or 'no centroids'} but index {index} was "
+                                       f"centred with {expected or 'no centroids'}; reload it into this index"))
     outcome = bulk_index(client, index, fitting, refresh=refresh)
     positions = embedded["positions"]
     sources = {document["id"]: document["record"]["product"] for document in embedded["documents"]}

@@ -24,6 +24,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +61,9 @@ class Centroids:
 
     languages: dict[str, LanguageCentroid]  # GLOBAL among them
 
-    @property
+    @cached_property
     def id(self) -> str:
-        """Content hash: two indices centred alike have the same id."""
+        """Content hash: two indices centred alike have the same id (computed once: it hashes every centroid)."""
         canonical = json.dumps({lang: c.to_meta() for lang, c in sorted(self.languages.items())}, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 

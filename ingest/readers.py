@@ -93,17 +93,22 @@ def _csv(path: Path) -> Iterator[SourceRecord]:
         for row in rows:
             position = rows.line_num
             bad = [key for key, value in row.items() if _has_surrogates(key) or _has_surrogates(value)]
-            raw = json.dumps(row, ensure_ascii=False, default=str).encode("utf-8", "replace").decode()[:RAW_TEXT_LIMIT]
+            missing = sum(value is None for value in row.values())
             if bad:
-                yield SourceRecord(position, None, f"invalid UTF-8 in column(s) {bad}", raw)
+                yield SourceRecord(position, None, f"invalid UTF-8 in column(s) {bad}", _raw_row(row))
             elif None in row:
-                yield SourceRecord(position, None, f"row has {len(row[None])} more value(s) than the header", raw)
-            elif any(value is None for value in row.values()):
-                missing = sum(value is None for value in row.values())
+                yield SourceRecord(position, None, f"row has {len(row[None])} more value(s) than the header",
+                                   _raw_row(row))
+            elif missing:
                 yield SourceRecord(position, None, f"row has {missing} value(s) fewer than the header's "
-                                                   f"{len(header)} columns", raw)
+                                                   f"{len(header)} columns", _raw_row(row))
             else:
                 yield SourceRecord(position, {key: value for key, value in row.items() if value.strip()})
+
+
+def _raw_row(row: dict[Any, Any]) -> str:
+    """A rejected CSV row as JSON text for its dead letter (invalid bytes replaced)."""
+    return json.dumps(row, ensure_ascii=False, default=str).encode("utf-8", "replace").decode()[:RAW_TEXT_LIMIT]
 
 
 def _has_surrogates(value: Any) -> bool:

@@ -123,7 +123,7 @@ def _clean(value: Text, *, html: bool) -> Text:
         return one(value)
     merged: dict[str, list[str]] = {}
     for lang, text in value.items():  # regional variants share their language's field: pt-BR and pt-PT both in pt
-        cleaned = one(text)
-        if cleaned and cleaned not in merged.setdefault(primary_subtag(lang), []):
-            merged[primary_subtag(lang)].append(cleaned)
+        cleaned, texts = one(text), merged.setdefault(primary_subtag(lang), [])
+        if cleaned and cleaned not in texts:
+            texts.append(cleaned)
     return {lang: VARIANT_SEPARATOR.join(texts) for lang, texts in merged.items() if texts}

@@ -36,6 +36,14 @@ class State:
 state = State()
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"lingodex {version('lingodex')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main(
     config: Annotated[
@@ -43,7 +51,7 @@ def main(
         typer.Option("--config", "-c", envvar=CONFIG_ENV_VAR, help="YAML settings file (default ./lingodex.yaml if present)."),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback when a command fails.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=lambda value: _print_version(value), is_eager=True,
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
                                           help="Print lingodex's version and exit.")] = False,
 ) -> None:
     """Load settings once for whichever subcommand runs."""
@@ -51,14 +59,6 @@ def main(
     if not debug:  # opensearch-py logs every failed request; the command's own one-line error says it once
         logging.getLogger("opensearch").setLevel(logging.ERROR)
     state.settings = load_settings(config)
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        from importlib.metadata import version
-
-        typer.echo(f"lingodex {version('lingodex')}")
-        raise typer.Exit()
 
 
 @config_app.command("show")

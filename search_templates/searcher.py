@@ -130,7 +130,7 @@ class HybridSearcher:
         """``text`` in each of its language's ``translate_to`` languages that a translator has (failures skipped)."""
         found = []
         for target in self.params.for_language(lang).translate_to:
-            translated = self.translators.translate(text, lang, target) if target != lang else None
+            translated = self.translators.translate(text, lang, target)  # None for lang itself, or no translator
             if translated:
                 found.append((target, translated))
         return tuple(found)

@@ -62,11 +62,10 @@ def embed_batch(self, index: str, cache_indices: list[str], records: list[dict[s
     prepared = [PreparedRecord.model_validate(record) for record in records]
     client = opensearch_client(current_settings().opensearch)
     stored = stored_documents(client, [index, *cache_indices], [record.id for record in prepared])
-    sources = {found.index for found in stored.values()}
+    centroids = {name: cluster_call(lambda name=name: centroids_of(client, name))  # each index's _meta read once
+                 for name in {index, *(found.index for found in stored.values())}}
     embedded = embed_records(prepared, _encoder(), stored, index, language_fields(PRODUCTS),
-                             centroids=cluster_call(lambda: centroids_of(client, index)),
-                             stored_centroids={source: cluster_call(lambda source=source: centroids_of(client, source))
-                                               for source in sources})
+                             centroids=centroids[index], stored_centroids=centroids)
     embedded["counts"]["retries"] = self.request.retries
     return embedded
 

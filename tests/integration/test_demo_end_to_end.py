@@ -15,6 +15,7 @@ from opensearchpy import OpenSearch
 from lingodex import demo
 from lingodex.searching import build_searcher
 from lingodex.settings import Settings
+from search_templates.searcher import HybridSearcher
 from tests.indices import drop_with_versions
 
 
@@ -54,22 +55,28 @@ def test_demo_prints_hits_for_queries_in_at_least_three_languages(demo_run: tupl
         assert any(expected in output for expected in query.expect)
 
 
+@pytest.fixture(scope="module")
+def demo_searcher(client: OpenSearch, settings: Settings) -> HybridSearcher:
+    """One searcher (one encoder load) for the tests that query the demo's index."""
+    return build_searcher(settings, client)
+
+
 def test_each_demo_query_ranks_an_expected_product_in_the_top_three(
-    client: OpenSearch, settings: Settings, demo_run: tuple[str, str]
+    demo_searcher: HybridSearcher, demo_run: tuple[str, str]
 ) -> None:
     index, _ = demo_run
-    searcher = build_searcher(settings, client)
+    searcher = demo_searcher
     for query in demo.demo_queries():
         top3 = [hit.id for hit in searcher.search(index, query.text, lang=query.lang, size=3).hits]
         assert set(top3) & set(query.expect), (query, top3)
 
 
 def test_no_demo_query_is_pulled_toward_unrelated_products_in_its_own_language(
-    client: OpenSearch, settings: Settings, demo_run: tuple[str, str]
+    demo_searcher: HybridSearcher, demo_run: tuple[str, str]
 ) -> None:
     """Language centroids: `[zh] 机械键盘` once ranked the Chinese headphones above the German keyboard."""
     index, _ = demo_run
-    searcher = build_searcher(settings, client)
+    searcher = demo_searcher
     for query in demo.demo_queries():
         hits = searcher.search(index, query.text, lang=query.lang, size=5).hits
         own_language = [hit.id for hit in hits if hit.source["lang"] == query.lang]
