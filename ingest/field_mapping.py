@@ -54,7 +54,7 @@ class FieldMapping(BaseModel):
 
     def apply(self, source: dict[str, Any]) -> dict[str, Any]:
         """The record in schema names: mapped fields, then same-named fields, then defaults."""
-        source = _fold_dotted_keys({key: value for key, value in source.items() if value not in ("", None)})
+        source = _fold_dotted_keys(_present(source))
         record: dict[str, Any] = {}
         used_roots = {path.split(".")[0] for path in self.fields.values()}
         for ours in SCHEMA_FIELDS:
@@ -76,7 +76,15 @@ class FieldMapping(BaseModel):
         if self.unknown == "reject":
             raise FieldMappingError(f"fields not in the mapping: {sorted(extra)}")
         scalars = {key: value for key, value in extra.items() if isinstance(value, str | int | float | bool)}
-        record["attributes"] = {**scalars, **record.get("attributes", {})}
+        given = record.get("attributes", {})
+        if isinstance(given, dict):  # any other shape is left as it came, for validation to reject with its reason
+            record["attributes"] = {**scalars, **given}
+
+
+def _present(value: dict[str, Any]) -> dict[str, Any]:
+    """Without empty or null values, at any depth: a Parquet struct gives null for each language a row lacks."""
+    return {key: _present(item) if isinstance(item, dict) else item
+            for key, item in value.items() if item not in ("", None)}
 
 
 def _lookup(source: dict[str, Any], path: str) -> Any:

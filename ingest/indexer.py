@@ -1,7 +1,10 @@
 """Bulk-load documents, item by item, and tell retryable failures from bad documents.
 
 A document OpenSearch refuses (400: mapping conflict, too large...) is a
-rejection with its reason. Cluster trouble (429, 5xx, no connection) raises
+rejection with its reason. When one document makes OpenSearch refuse the whole
+request (an _id over 512 bytes, a body it cannot parse, too large a request),
+the batch is halved until that document stands alone: it is rejected and its
+batch mates are indexed. Cluster trouble (429, 5xx, no connection) raises
 ClusterUnavailable for the caller (a Celery task) to retry the whole batch with
 backoff: every document has a fixed _id, so a retry can never duplicate one.
 """
@@ -14,9 +17,10 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
-from opensearchpy.exceptions import TransportError
+from opensearchpy.exceptions import SerializationError, TransportError
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+WHOLE_REQUEST_REFUSED = frozenset({400, 413})  # one bad document can cause these; auth errors (401/403) cannot
 
 
 class ClusterUnavailable(RuntimeError):
@@ -42,7 +46,17 @@ def bulk_index(client: OpenSearch, index: str, documents: Sequence[dict[str, Any
     body: list[dict[str, Any]] = []
     for document in documents:
         body += [{"index": {"_index": index, "_id": document["id"]}}, document]
-    response = cluster_call(lambda: client.bulk(body=body, refresh="true" if refresh else "false"))
+    try:
+        response = cluster_call(lambda: client.bulk(body=body, refresh="true" if refresh else "false"))
+    except (TransportError, SerializationError) as error:
+        if isinstance(error, TransportError) and error.status_code not in WHOLE_REQUEST_REFUSED:
+            raise
+        if len(documents) == 1:
+            return BulkOutcome(rejected=[(documents[0]["id"], f"OpenSearch refused the document: {_request_error(error)}")])
+        half = len(documents) // 2
+        first = bulk_index(client, index, documents[:half], refresh=refresh)
+        second = bulk_index(client, index, documents[half:], refresh=refresh)
+        return BulkOutcome(first.indexed + second.indexed, first.rejected + second.rejected)
     outcome = BulkOutcome()
     retryable = []
     for item in response["items"]:
@@ -69,6 +83,12 @@ def cluster_call(call):  # noqa: ANN001, ANN201 - any client call
         if isinstance(error.status_code, int) and error.status_code in RETRYABLE_STATUS:
             raise ClusterUnavailable(f"OpenSearch answered {error.status_code}: {error.error}") from error
         raise
+
+
+def _request_error(error: TransportError | SerializationError) -> str:
+    if isinstance(error, TransportError):
+        return _reason(error.info.get("error") if isinstance(error.info, dict) else error.error)
+    return str(error)
 
 
 def _reason(error: Any) -> str:

@@ -17,6 +17,7 @@ from ingest.language import is_language_tag, primary_subtag
 from ingest.normalize import clean_text, has_visible_text, strip_html
 
 VARIANT_SEPARATOR = " / "  # joins the distinct texts of one language's regional variants (zh-Hans / zh-Hant)
+MAX_TITLE_CHARS = 2_000  # per language; a longer "title" is a description or a keyword dump, and would drown BM25
 MAX_ID_BYTES = 512  # OpenSearch refuses a longer _id (and, in a bulk request, would fail it for the whole batch)
 
 Text = str | dict[str, str]
@@ -106,6 +107,9 @@ class CatalogProduct(BaseModel):
             self.brand = clean_text(self.brand) or None
         if not self.title:
             raise ValueError("title is empty after normalisation (blank, whitespace, markup or invisible characters only)")
+        longest = max(len(text) for text in ([self.title] if isinstance(self.title, str) else self.title.values()))
+        if longest > MAX_TITLE_CHARS:
+            raise ValueError(f"title is {longest:,} characters; at most {MAX_TITLE_CHARS:,} (long text belongs in description)")
         return self
 
     @property

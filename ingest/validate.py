@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,8 +13,10 @@ from ingest.documents import PreparedRecord
 from ingest.field_mapping import FieldMapping, FieldMappingError
 from ingest.language import LanguageDetector, LanguageGuess
 from ingest.normalize import truncate
-from ingest.readers import SourceRecord
+from ingest.readers import RAW_TEXT_LIMIT, SourceRecord
 from ingest.schema import CatalogProduct
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,12 +50,21 @@ class RecordValidator:
         if source.fields is None:
             return Rejection(source.position, source.stage, source.error or "unreadable record", raw=source.raw)
         try:
-            record = self.mapping.apply(source.fields)
+            return self._checked(source, source.fields)
+        except Exception as error:  # noqa: BLE001 - a record that trips a bug is rejected, not the load stopped
+            log.exception("record at position %s could not be checked", source.position)
+            return Rejection(source.position, "validate", f"could not be checked ({type(error).__name__}: {error}); "
+                             "please report this record", record_id=_id_of(source.fields), raw=_raw(source.fields))
+
+    def _checked(self, source: SourceRecord, fields: dict[str, Any]) -> PreparedRecord | Rejection:
+        record: dict[str, Any] = {}
+        try:
+            record = self.mapping.apply(fields)
             product = CatalogProduct.model_validate(record)
         except FieldMappingError as error:
             return Rejection(source.position, "validate", str(error), record=_jsonable(source.fields))
         except ValidationError as error:
-            field, reason = _first_error(error)
+            field, reason = _first_error(error, record)
             return Rejection(source.position, "validate", reason, field=field,
                              record_id=_id_of(source.fields), record=_jsonable(source.fields))
         first = self._first_seen.setdefault(product.id, source.position)
@@ -86,20 +98,47 @@ class RecordValidator:
         return product.model_copy(update={"description": description})
 
 
-def _first_error(error: ValidationError) -> tuple[str | None, str]:
-    """The field and a readable reason; further errors are counted, not listed."""
+def _first_error(error: ValidationError, record: dict[str, Any]) -> tuple[str | None, str]:
+    """The field and a readable reason for the most specific problem; further problems are counted, not listed.
+
+    Pydantic's error paths hold type tags of union members ('title.constrained-str'); only the parts that
+    lead into the record are kept, and of a union's errors the one reaching deepest into the value is shown
+    (for title {"en": 5}: 'title.en', not 'title is not a string').
+    """
     errors = error.errors(include_url=False)
-    first = errors[0]
-    field = ".".join(str(part) for part in first["loc"]) or None
+    paths = [_path_in(record, entry["loc"]) for entry in errors]
+    best = max(range(len(errors)), key=lambda number: len(paths[number]))
+    first, field = errors[best], ".".join(paths[best]) or None
     got = first.get("input")
-    shown = "" if isinstance(got, dict) or got is None else f" (got {str(got)[:80]!r})"
+    shown = "" if isinstance(got, dict | list) or got is None else f" (got {str(got)[:80]!r})"
     more = f"; and {len(errors) - 1} more problem(s)" if len(errors) > 1 else ""
-    return field, f"{field or 'record'}: {first['msg']}{shown}{more}"
+    message = first["msg"].removeprefix("Value error, ")  # our own validators' messages are sentences already
+    return field, f"{field}: {message}{shown}{more}" if field else f"{message}{more}"
+
+
+def _path_in(record: Any, loc: tuple[int | str, ...]) -> list[str]:
+    """The field, then the parts of ``loc`` that index into its value; the rest are pydantic's type tags."""
+    if not loc:
+        return []
+    path, value = [str(loc[0])], record.get(loc[0]) if isinstance(record, dict) else None
+    for part in loc[1:]:
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+            value = value[part]
+        else:
+            continue
+        path.append(str(part))
+    return path
 
 
 def _id_of(fields: dict[str, Any]) -> str | None:
     value = fields.get("id")
     return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
+def _raw(fields: dict[str, Any]) -> str:
+    return json.dumps(fields, ensure_ascii=False, default=str).encode("utf-8", "replace").decode()[:RAW_TEXT_LIMIT]
 
 
 def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:

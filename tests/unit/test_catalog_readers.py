@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingest.dead_letters import replay_records, write_dead_letters
-from ingest.readers import detect_format, read_records
+from ingest.readers import MAX_CSV_FIELD_CHARS, detect_format, read_records
 from ingest.validate import Rejection
 
 
@@ -36,8 +36,8 @@ def test_invalid_utf8_is_an_error_record_naming_the_byte(tmp_path: Path) -> None
 
 def test_a_json_line_that_is_not_an_object_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
-    path.write_text('[1, 2]\n')
-    assert next(read_records(path)).error == "expected a JSON object, got list"
+    path.write_text('{"id": 1}\n[1, 2]\n')
+    assert list(read_records(path))[1].error == "expected a JSON object, got list"
 
 
 def test_csv_rows_are_dicts_by_header_and_bad_bytes_reject_only_their_row(tmp_path: Path) -> None:
@@ -127,3 +127,46 @@ def test_a_utf16_file_is_refused_with_what_to_do(tmp_path: Path, name: str) -> N
     path.write_bytes('id,title\n1,Kettle\n'.encode("utf-16"))
     with pytest.raises(ValueError, match="UTF-16 or UTF-32 encoded.*iconv"):
         next(read_records(path))
+
+
+def test_an_unclosed_csv_quote_rejects_its_row_and_the_rows_it_swallowed_are_read_again(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text('id,title\n1,Kettle\n2,"Toaster\n3,Lamp\n4,Fan\n')
+    records = list(read_records(path))
+    assert [(r.position, r.fields) for r in records if r.fields] == [(2, {"id": "1", "title": "Kettle"}),
+                                                                      (4, {"id": "3", "title": "Lamp"}),
+                                                                      (5, {"id": "4", "title": "Fan"})]
+    assert records[1].position == 3 and records[1].error.startswith("unparseable CSV row (lines 3-5")
+    assert records[1].raw == '2,"Toaster\n'
+
+
+def test_a_csv_cell_over_the_field_limit_rejects_only_its_row(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(f'id,title\n1,"{"x" * (MAX_CSV_FIELD_CHARS + 1)}"\n2,Kettle\n')
+    big, kettle = read_records(path)
+    assert "field larger than field limit" in big.error and kettle.fields == {"id": "2", "title": "Kettle"}
+
+
+def test_a_multi_line_csv_cell_is_one_record_at_its_first_line(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text('id,description\n1,"two\nlines"\n2,one\n')
+    assert [(r.position, r.fields["id"]) for r in read_records(path)] == [(2, "1"), (4, "2")]
+
+
+def test_parquet_maps_become_objects(tmp_path: Path) -> None:
+    path = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"id": ["a"], "attributes": pa.array([[("colour", "red")]], pa.map_(pa.string(), pa.string()))}),
+                   path)
+    assert next(read_records(path)).fields == {"id": "a", "attributes": {"colour": "red"}}
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    (r'{"id": "1", "title": "a\ud800"}', "title: holds a lone surrogate"),
+    ('{"id": "1", "a": ' + "[" * 40 + "]" * 40 + "}", "nested deeper than 32 levels"),
+    ('{"id": ' + "9" * 5000 + "}", "unreadable JSON value"),
+], ids=["lone-surrogate", "too-deep", "huge-integer"])
+def test_json_a_record_cannot_carry_is_an_error_record(tmp_path: Path, line: str, reason: str) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_text(line + '\n{"id": "ok"}\n')
+    bad, ok = read_records(path)
+    assert bad.fields is None and reason in bad.error and ok.fields == {"id": "ok"}

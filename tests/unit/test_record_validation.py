@@ -152,3 +152,19 @@ def test_regional_variants_of_one_language_are_merged_not_dropped() -> None:
                                          "pt": "Tênis de corrida", "en": "Running shoes"}})
     assert isinstance(result, PreparedRecord)
     assert result.product.title == {"pt": "Tênis de corrida / Sapatilhas de corrida", "en": "Running shoes"}
+
+
+@pytest.mark.parametrize("attributes", ["red", [["colour", "red"]]], ids=["string", "pairs"])
+def test_attributes_of_another_shape_next_to_unknown_fields_are_rejected_not_raised(attributes: object) -> None:
+    result = check({"id": "a", "title": "Kettle", "attributes": attributes, "colour": "blue"})
+    assert isinstance(result, Rejection) and result.reason.startswith("attributes: Input should be a valid dictionary")
+
+
+def test_a_per_language_value_of_the_wrong_type_is_named_by_its_language() -> None:
+    result = check({"id": "a", "title": {"en": "Kettle", "de": 5}})
+    assert isinstance(result, Rejection) and result.field == "title.de"
+
+
+def test_null_languages_of_a_title_are_absent_languages() -> None:
+    result = check({"id": "a", "title": {"en": "Kettle", "de": None}})
+    assert isinstance(result, PreparedRecord) and result.product.title == {"en": "Kettle"}
