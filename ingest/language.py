@@ -11,6 +11,7 @@ to the configured languages (memory: ~0.7 GB for 27 languages, all preloaded).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -52,8 +53,31 @@ class LanguageDetector:
         codes = [getattr(IsoCode639_1, code.upper()) for code in self.languages]
         return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_preloaded_language_models().build()
 
-    def detect(self, text: str) -> LanguageGuess:
-        best = self._detector.compute_language_confidence_values(text)[0]
-        if best.value < self.min_confidence:
-            return LanguageGuess(UNDETERMINED, round(best.value, 4), "detected")
-        return LanguageGuess(best.language.iso_code_639_1.name.lower(), round(best.value, 4), "detected")
+    def detect(self, text: str, among: Collection[str] | None = None) -> LanguageGuess:
+        """The most likely language; with ``among``, the most likely of those (see ``best_of``)."""
+        return best_of(self.confidences(text), among, self.min_confidence)
+
+    def confidences(self, text: str) -> list[tuple[str, float]]:
+        """(ISO 639-1 code, confidence) for every configured language, most likely first; they sum to 1 (or 0)."""
+        return [(value.language.iso_code_639_1.name.lower(), value.value)
+                for value in self._detector.compute_language_confidence_values(text)]
+
+
+def best_of(ranked: list[tuple[str, float]], among: Collection[str] | None, min_confidence: float) -> LanguageGuess:
+    """The best of a detector's (code, confidence) list, 'und' below ``min_confidence``.
+
+    With ``among``, only those languages compete and their confidences are renormalised among them: what a
+    query needs, whose runner-up outside the catalog ('sartén' read as Hungarian) must not win. Han-only text
+    gets lingua's zh and 0 for ja, so it counts as ja where only ja is allowed.
+    """
+    if among is not None:
+        allowed = {primary_subtag(code) for code in among}
+        kept = [(code, value) for code, value in ranked if code in allowed]
+        total = sum(value for _, value in kept)
+        if total == 0 and ranked and ranked[0][0] == "zh" and "ja" in allowed:
+            kept, total = [("ja", ranked[0][1])], ranked[0][1]
+        ranked = [(code, value / total) for code, value in kept] if total > 0 else []
+    if not ranked:
+        return LanguageGuess(UNDETERMINED, 0.0, "detected")
+    code, value = ranked[0]
+    return LanguageGuess(code if value >= min_confidence else UNDETERMINED, round(value, 4), "detected")

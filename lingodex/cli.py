@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -34,6 +38,18 @@ class State:
 
 
 state = State()
+OutputFormat = Annotated[str, typer.Option("--format", help="table (for people) or json (for scripts).")]
+
+
+def _emit_json(value: object) -> None:
+    """One JSON document on stdout, nothing else: what `--format json` promises scripts."""
+    import json
+
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=1, default=str))
+
+
+def _output_format(value: str) -> str:
+    return _choice(value, ("table", "json"))
 
 
 def _print_version(value: bool) -> None:
@@ -115,15 +131,20 @@ def model_export(
 
 
 @app.command()
-def status() -> None:
+def status(fmt: OutputFormat = "table") -> None:
     """Cluster health, OpenSearch version and the plugins lingodex uses."""
     from lingodex.connection import installed_plugins, opensearch_client
 
     client = opensearch_client(state.settings.opensearch)
     info, health = client.info(), client.cluster.health()
-    console.print(f"{state.settings.opensearch.url}: OpenSearch {info['version']['number']}, "
+    url, plugins = state.settings.opensearch.masked_url, sorted(installed_plugins(client))
+    if _output_format(fmt) == "json":
+        _emit_json({"url": url, "version": info["version"]["number"], "cluster": health["cluster_name"],
+                    "status": health["status"], "nodes": health["number_of_nodes"], "plugins": plugins})
+        return
+    console.print(f"{url}: OpenSearch {info['version']['number']}, "
                   f"cluster '{health['cluster_name']}' is {health['status']} with {health['number_of_nodes']} node(s)")
-    console.print("plugins: " + ", ".join(sorted(installed_plugins(client))))
+    console.print("plugins: " + ", ".join(plugins))
 
 
 @pipelines_app.command("push")
@@ -138,6 +159,54 @@ def pipelines_push() -> None:
         console.print(f"{lang}: {name}")
 
 
+@pipelines_app.command("list")
+def pipelines_list(fmt: OutputFormat = "table") -> None:
+    """lingodex's fusion pipelines on the cluster, and which languages of search.params_file use each."""
+    from lingodex.connection import opensearch_client
+    from search_templates.pipelines import fusion_pipeline, lingodex_pipelines, pipeline_summary
+    from search_templates.search_params import load_search_params
+
+    params = load_search_params(state.settings.search.params_file)
+    users: dict[str, list[str]] = {}
+    for lang in ["default", *params.languages]:
+        name = fusion_pipeline(params.for_language(lang) if lang != "default" else params.default)[0]
+        users.setdefault(name, []).append(lang)
+    found = lingodex_pipelines(opensearch_client(state.settings.opensearch))
+    rows = [{"name": name, "fusion": pipeline_summary(body), "used_by": users.get(name, [])}
+            for name, body in sorted(found.items())]
+    if _output_format(fmt) == "json":
+        _emit_json(rows)
+        return
+    table = Table(title=f"{len(rows)} lingodex pipeline(s)", title_justify="left")
+    table.add_column("pipeline", no_wrap=True)
+    table.add_column("used by", overflow="fold")
+    table.add_column("fusion", overflow="fold")
+    for row in rows:
+        table.add_row(row["name"], ", ".join(row["used_by"]) or "unused", escape(row["fusion"]))
+    console.print(table)
+
+
+@pipelines_app.command("prune")
+def pipelines_prune(dry_run: Annotated[bool, typer.Option(help="Only list what would be deleted.")] = False) -> None:
+    """Delete lingodex's pipelines that no language of search.params_file uses (left by earlier tunings).
+
+    Run it once every client searches with the current parameters: a client still on the old ones would
+    find its pipeline gone (lingodex's own searcher re-creates it).
+    """
+    from lingodex.connection import opensearch_client
+    from search_templates.pipelines import delete_pipeline, unused_pipelines
+    from search_templates.search_params import load_search_params
+
+    client = opensearch_client(state.settings.opensearch)
+    unused = unused_pipelines(client, load_search_params(state.settings.search.params_file))
+    for name in unused:
+        if not dry_run:
+            delete_pipeline(client, name)
+        console.print(f"{'would delete' if dry_run else 'deleted'} {name}")
+    if not unused:
+        console.print("no unused lingodex pipelines")
+
+
 @app.command("eval")
 def evaluate_command(
     judgments: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="JSON/JSONL judgments, or TREC qrels with --topics.")],
@@ -146,6 +215,7 @@ def evaluate_command(
     strategies: Annotated[list[str] | None, typer.Option("--strategy", help="hybrid, lexical, dense; repeatable (default: all).")] = None,
     with_rank_eval: Annotated[bool, typer.Option("--rank-eval", help="Also OpenSearch's _rank_eval for lexical and dense.")] = False,
     output: Annotated[Path | None, typer.Option(help="Write the report (per language and per query) as JSON.")] = None,
+    fmt: OutputFormat = "table",
 ) -> None:
     """nDCG@10, Recall@10/100 and MRR@10 of judged queries, overall and per query language, side by side."""
     import json
@@ -159,19 +229,38 @@ def evaluate_command(
     index = index or state.settings.ingest.alias
     searcher = build_searcher(state.settings)
     chosen = [_choice(name, ("hybrid", "lexical", "dense")) for name in strategies or ["lexical", "dense", "hybrid"]]
-    reports = {name: evaluate(judged, *run_queries(judged, retriever(searcher, index, name))) for name in chosen}
+    as_json = _output_format(fmt) == "json"
+    reports = {}
+    with _progress("queries", counts=False) as progress:
+        for name in chosen:
+            task = progress.add_task(name, total=len(judged), visible=not as_json)
+            retrieve = retriever(searcher, index, name)
+
+            def counted(query, retrieve=retrieve, task=task):  # noqa: ANN001, ANN202 - JudgedQuery, its hits
+                hits = retrieve(query)
+                progress.advance(task)
+                return hits
+
+            reports[name] = evaluate(judged, *run_queries(judged, counted))
+    if output:
+        output.write_text(json.dumps({name: asdict(report) for name, report in reports.items()}, indent=1))
+    if as_json:
+        _emit_json({name: {"overall": report.overall, "per_language": report.per_language, "queries": report.queries}
+                    for name, report in reports.items()})
+        return
+    # one row per language and strategy, one column per metric: readable at 80 columns
     table = Table(title=f"{len(judged)} judged queries on {index}", title_justify="left")
-    for column in ["language", "queries", *(f"{name} {metric}" for name in chosen for metric in METRICS)]:
-        table.add_column(column)
+    for column in ["language", "queries", "strategy", *METRICS]:
+        table.add_column(column, justify="right" if column not in ("language", "strategy") else "left")
     first = reports[chosen[0]]
     for lang in ["all", *first.per_language]:
-        cells = [reports[name].overall if lang == "all" else reports[name].per_language[lang] for name in chosen]
-        table.add_row(lang, str(first.queries[lang]), *(f"{cell[metric]:.3f}" for cell in cells for metric in METRICS))
+        for position, name in enumerate(chosen):
+            cell = reports[name].overall if lang == "all" else reports[name].per_language[lang]
+            table.add_row(lang if position == 0 else "", str(first.queries[lang]) if position == 0 else "", name,
+                          *(f"{cell[metric]:.3f}" for metric in METRICS), end_section=position == len(chosen) - 1)
     console.print(table)
     if with_rank_eval:
         _print_rank_eval(searcher, index, judged, [name for name in chosen if name != "hybrid"])
-    if output:
-        output.write_text(json.dumps({name: asdict(report) for name, report in reports.items()}, indent=1))
 
 
 def _print_rank_eval(searcher, index: str, judged: list, strategies: list[str]) -> None:  # noqa: ANN001
@@ -311,7 +400,8 @@ def demo(
     client = opensearch_client(settings.opensearch)
     demo_job.check_cluster(client)
     catalog = demo_job.demo_records()
-    job = _run_ingest(catalog, "demo_catalog.jsonl", index, new_version=True, dead_letters=None, start_workers=None)
+    job = _run_ingest(catalog, "demo_catalog.jsonl", index, new_version=True, dead_letters=None, start_workers=None,
+                      total=len(catalog))
     if job.previous:
         drop_version(client, job.previous)
     if job.counts.rejected:
@@ -326,6 +416,8 @@ def search(
     text: Annotated[str, typer.Argument(help="The query, in any language.")],
     index: Annotated[str | None, typer.Option(help="Alias (or index) to search; default ingest.alias.")] = None,
     lang: Annotated[str | None, typer.Option(help="Query language (ISO 639-1); default: detected.")] = None,
+    locale: Annotated[str | None, typer.Option(help="The shopper's locale (e.g. pt-BR): weighs detection toward its "
+                                               "language (default search.locale).")] = None,
     filters: Annotated[list[str] | None, typer.Option("--filter", help="brand=…, category=…, availability=…, "
                                                       "lang=…, currency=…, price=10..100; repeatable.")] = None,
     k: Annotated[int, typer.Option("--k", help="Hits to return.")] = 10,
@@ -333,19 +425,27 @@ def search(
     explain: Annotated[bool, typer.Option(help="Show each hit's lexical and dense sub-scores (and, fused on the "
                                           "cluster, neural-search's own explanation).")] = False,
     strategy: Annotated[str, typer.Option(help="hybrid, or one sub-query alone: lexical | dense.")] = "hybrid",
+    fmt: OutputFormat = "table",
 ) -> None:
     """Hybrid search: BM25 in the query's language + k-NN, fused with that language's parameters."""
+    from ingest.language import is_language_tag
     from lingodex.searching import build_searcher
     from search_templates.filters import parse_filters
 
     if k < 1 or offset < 0:
         raise ValueError(f"--k must be at least 1 and --from at least 0 (got --k {k}, --from {offset})")
     parsed = parse_filters(filters or [])  # a bad filter is refused before the encoder loads
+    for option, tag in (("--lang", lang), ("--locale", locale)):
+        if tag is not None and not is_language_tag(tag):
+            raise ValueError(f"{option} {tag!r} is not a language tag (e.g. en, pt-BR, zh-Hant)")
 
-    result = build_searcher(state.settings).search(index or state.settings.ingest.alias, text, lang=lang,
+    result = build_searcher(state.settings).search(index or state.settings.ingest.alias, text, lang=lang, locale=locale,
                                                    filters=parsed, size=k, offset=offset,
                                                    explain=explain, strategy=_choice(strategy, ("hybrid", "lexical", "dense")))
     language = result.language
+    if _output_format(fmt) == "json":
+        _emit_json(_search_json(text, result, offset))
+        return
     if result.searched_text != text:
         console.print(f"query cut to its first {len(result.searched_text)} of {len(text)} characters (search.max_query_chars)")
     how = {"server": f"fused via pipeline {result.pipeline}", "client": "fused here over _msearch",
@@ -378,7 +478,7 @@ def ingest(
     Exit codes: 0 done, nothing rejected; 3 done with rejections; 4 a new version loaded but not promoted
     (the alias still serves the old one); 1 failed.
     """
-    from ingest.readers import read_records
+    from ingest.readers import count_records, read_records
 
     if fmt not in (None, "jsonl", "csv", "parquet"):
         raise typer.BadParameter(f"--format must be jsonl, csv or parquet, not {fmt!r}")
@@ -388,7 +488,7 @@ def ingest(
     records = read_records(path, fmt)  # type: ignore[arg-type]
     job = _run_ingest(records, str(path), index or state.settings.ingest.alias, new_version=new_version,
                       dead_letters=dead_letters, start_workers=start_workers, field_mapping=fields, job_id=job_id,
-                      policy=_policy(max_rejected, min_kept, force))
+                      policy=_policy(max_rejected, min_kept, force), total=count_records(path, fmt))  # type: ignore[arg-type]
     raise typer.Exit(exit_code(job))
 
 
@@ -413,8 +513,6 @@ def exit_code(job) -> int:  # noqa: ANN001 - lingodex.ingest_job.JobRecord
 
 def _start_async(argv: list[str]) -> None:
     """The same command, minus --async, in a detached process that writes the job record as it goes."""
-    import uuid
-
     from lingodex.ingest_job import JobRecord, jobs_dir, save_job
     from workers.launcher import start_detached
 
@@ -450,10 +548,13 @@ def replay(
 ) -> None:
     """Re-submit rejected records (after fixing them or the cause); what fails again gets a new letter file."""
     from ingest.dead_letters import dead_letter_source, replay_records
+    from ingest.readers import count_records
 
     source = f"replay of {letters} ({dead_letter_source(letters)})"
-    _run_ingest(replay_records(letters, include_duplicates=include_duplicates), source, index or state.settings.ingest.alias, new_version=False,
-                dead_letters=None, start_workers=start_workers, field_mapping=fields)
+    job = _run_ingest(replay_records(letters, include_duplicates=include_duplicates), source,
+                      index or state.settings.ingest.alias, new_version=False, dead_letters=None,
+                      start_workers=start_workers, field_mapping=fields, total=count_records(letters, "jsonl"))
+    raise typer.Exit(exit_code(job))
 
 
 @app.command()
@@ -477,21 +578,29 @@ def reindex(
     if len(current) != 1:
         raise RuntimeError(f"{alias!r} must be an alias over exactly one index to reindex (it points at {current})")
     job = _run_ingest(stored_records(client, current[0]), f"reindex of {current[0]}", alias, new_version=True,
-                      dead_letters=None, start_workers=start_workers, policy=_policy(None, None, force))
+                      dead_letters=None, start_workers=start_workers, policy=_policy(None, None, force),
+                      total=client.count(index=current[0])["count"])
     raise typer.Exit(exit_code(job))
 
 
 @app.command()
-def versions(alias: Annotated[str | None, typer.Option(help="Alias whose versions to list; default ingest.alias.")] = None) -> None:
+def versions(alias: Annotated[str | None, typer.Option(help="Alias whose versions to list; default ingest.alias.")] = None,
+             fmt: OutputFormat = "table") -> None:
     """The alias's versions, newest first: documents, model, centring, created, and which one serves."""
+    from dataclasses import asdict
+
     from ingest.index_versions import list_versions
     from lingodex.connection import opensearch_client
 
     alias = alias or state.settings.ingest.alias
+    found = list_versions(opensearch_client(state.settings.opensearch), alias)
+    if _output_format(fmt) == "json":
+        _emit_json([asdict(version) for version in found])
+        return
     table = Table(title=f"versions of {alias}", title_justify="left")
     for column in ("version", "documents", "model", "centring", "created", "serving"):
-        table.add_column(column)
-    for version in list_versions(opensearch_client(state.settings.opensearch), alias):
+        table.add_column(column, overflow="fold")
+    for version in found:
         table.add_row(version.index, str(version.documents), version.model, version.centring or "—", version.created,
                       "yes" if version.serving else "")
     console.print(table)
@@ -536,39 +645,43 @@ def drop_version_command(index: Annotated[str, typer.Argument(help="An old versi
 def job(
     job_id: Annotated[str, typer.Argument(help="The id `lingodex ingest` printed.")],
     wait: Annotated[bool, typer.Option(help="Wait until the job has finished.")] = False,
+    fmt: OutputFormat = "table",
 ) -> None:
     """A job's record: state, target index and counts. Once it has finished, `ingest`'s exit codes (0, 3, 4, 1)."""
     from lingodex.ingest_job import load_job
 
+    as_json = _output_format(fmt) == "json"
     record = load_job(state.settings, job_id)
     while wait and record.state == "running":
         time.sleep(1)
         record = load_job(state.settings, job_id)
-    _print_job(record)
+    if as_json:
+        _emit_json(record.model_dump(mode="json"))
+    else:
+        _print_job(record)
     if record.state != "running":
         raise typer.Exit(exit_code(record))
 
 
 def _run_ingest(records, source: str, index: str, *, new_version: bool, dead_letters: Path | None,  # noqa: ANN001
                 start_workers: bool | None, field_mapping: Path | None = None, job_id: str | None = None,
-                policy=None):  # noqa: ANN001, ANN202 - PromotionPolicy, JobRecord
-    from contextlib import nullcontext
-
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
+                policy=None, total: int | None = None):  # noqa: ANN001, ANN202 - PromotionPolicy, JobRecord
+    """``total``: the records expected (an estimate is fine), for the progress bar's share, rate and ETA."""
     from lingodex.ingest_job import build_ingest_job
     from workers.launcher import running_workers
 
     settings = state.settings
     if start_workers is None:
         start_workers = settings.broker.is_embedded
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
-        task = progress.add_task(f"loading {source} into {index}")
+    with _own_broker(settings) if start_workers else nullcontext(settings) as settings, _progress() as progress:
+        task = progress.add_task(f"{index}", total=total, counts="starting workers" if start_workers else "")
 
         def show(job) -> None:  # noqa: ANN001
             c = job.counts
-            progress.update(task, description=f"{index}: read {c.read}  indexed {c.indexed}  rejected {c.rejected}  "
-                                              f"embedded {c.embedded}  cache hits {c.cache_hits}  unchanged {c.unchanged}")
+            done = c.indexed + c.rejected  # accounted for: reading runs ahead by the batches in flight
+            progress.update(task, completed=done, total=max(total, done) if total else None,
+                            counts=f"indexed {c.indexed:,}  rejected {c.rejected:,}  embedded {c.embedded:,}  "
+                                   f"cache hits {c.cache_hits:,}  unchanged {c.unchanged:,}")
 
         runner = build_ingest_job(settings, field_mapping=field_mapping, on_progress=show)
         with running_workers(settings) if start_workers else nullcontext():
@@ -576,6 +689,39 @@ def _run_ingest(records, source: str, index: str, *, new_version: bool, dead_let
                              policy=policy)
     _print_job(job)
     return job
+
+
+def _progress(unit: str = "rec", counts: bool = True):  # noqa: ANN202 - rich.progress.Progress
+    """Done of the total, share, rate, elapsed and time left; with ``counts``, a second line of counts (80 columns)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TaskProgressColumn, TextColumn, \
+        TimeElapsedColumn, TimeRemainingColumn
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task) -> Text:  # noqa: ANN001 - rich's Task
+            return Text(f"{task.speed:,.1f} {unit}/s" if task.speed else f"- {unit}/s")
+
+    columns = [TextColumn("{task.description}"), BarColumn(bar_width=16), MofNCompleteColumn(), TaskProgressColumn(),
+               Rate(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+    return Progress(*columns, *([TextColumn("\n  {task.fields[counts]}")] if counts else []), console=console,
+                    transient=not counts)
+
+
+@contextmanager
+def _own_broker(settings: Settings) -> Iterator[Settings]:
+    """With the embedded broker, a load that starts its own workers gets a broker folder of its own.
+
+    Its workers then take only its batches, another load from the same home never sees them, and whatever it
+    leaves queued (Ctrl-C, kill) is deleted with the folder instead of being indexed by the next load's workers.
+    """
+    if not settings.broker.is_embedded:
+        yield settings
+        return
+    folder = settings.home / "broker" / "loads" / uuid.uuid4().hex[:12]
+    try:
+        yield settings.model_copy(update={"broker": settings.broker.model_copy(update={"embedded_dir": folder})})
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _print_job(job) -> None:  # noqa: ANN001 - lingodex.ingest_job.JobRecord, imported lazily
@@ -605,11 +751,24 @@ def _choice(value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def _search_json(text: str, result, offset: int) -> dict:  # noqa: ANN001 - SearchResult
+    from dataclasses import asdict
+
+    return {"query": text, "searched_text": result.searched_text, "language": asdict(result.language),
+            "fusion": result.fusion, "pipeline": result.pipeline,
+            "translations": [{"language": lang, "text": translated} for lang, translated in result.translations],
+            "hits": [{"rank": rank, "id": hit.id, "score": hit.score, "title": hit.title, "source": hit.source,
+                      **({"sub_scores": {name: {"raw": raw, "normalised": norm}
+                                         for name, (raw, norm) in hit.sub_scores.items()}} if hit.sub_scores else {}),
+                      **({"explanation": hit.explanation} if hit.explanation else {})}
+                     for rank, hit in enumerate(result.hits, start=offset + 1)]}
+
+
 def _print_hits(title: str, result, *, offset: int = 0, explain: bool = False) -> None:  # noqa: ANN001 - SearchResult
     table = Table(title=escape(title), title_justify="left")
     columns = ["rank", "id", "lang", "title", "score"] + (["lexical (raw → norm)", "dense (raw → norm)"] if explain else [])
-    for column in columns:
-        table.add_column(column)
+    for column in columns:  # narrow terminals fold long ids and titles onto more lines instead of cutting them
+        table.add_column(column, overflow="fold", min_width=min(len(column), 8))
     for rank, hit in enumerate(result.hits, start=offset + 1):
         row = [str(rank), hit.id, hit.source.get("lang", ""), escape(hit.title), f"{hit.score:.4f}"]
         if explain:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
+from celery.exceptions import TimeoutError as CeleryTimeout
 from celery.result import AsyncResult
 from opensearchpy import OpenSearch
 from pydantic import BaseModel, Field
@@ -30,6 +31,7 @@ from ingest.centring import LanguageSums, estimate
 from ingest.dead_letters import write_dead_letters
 from ingest.documents import PreparedRecord, embedding_text, vector_language
 from ingest.index_versions import Target, bulk_load_settings, encoder_of, record_centroids, resolve_target, swap_alias
+from ingest.load_lock import LoadLock, mark_cancelled
 from ingest.mappings import PRODUCTS, EncoderIdentity, index_body
 from ingest.promotion import PromotionPolicy, refusal
 from ingest.readers import SourceRecord
@@ -38,7 +40,7 @@ from lingodex.settings import Settings
 from workers.logs import BATCH_HEADER, JOB_HEADER
 
 log = logging.getLogger(__name__)
-CENTROID_TIMEOUT_S = 600  # the reference sentences are embedded once per model: seconds on a CPU
+CANCEL_WAIT_S = 30.0  # a stopped load waits this long for batches already running before it deletes its version
 
 
 class JobCounts(BaseModel):
@@ -120,9 +122,10 @@ class IngestJob:
         self.validator = validator
         self.encoder = encoder
         self.on_progress = on_progress
-        self._pending: list[tuple[AsyncResult, list[PreparedRecord]]] = []
+        self._pending: list[tuple[AsyncResult, list[PreparedRecord], float]] = []  # (chain, records, sent at)
         self._batches = 0
         self._saved_at = 0.0
+        self._lock: LoadLock | None = None
 
     def run(self, records: Iterable[SourceRecord], source: str, index: str, *, new_version: bool = False,
             dead_letters: Path | None = None, job_id: str | None = None,
@@ -138,27 +141,50 @@ class IngestJob:
         ingest = self.settings.ingest
         body = index_body(PRODUCTS, encoder=self.encoder, vectors=ingest.vectors, shards=ingest.shards,
                           replicas=ingest.replicas)
-        target = resolve_target(self.client, index, body, self.encoder, new_version=new_version)
-        job.index, job.alias, job.previous = target.index, target.alias, target.previous
-        save_job(self.settings, job)
-        try:
-            if target.alias:  # a fresh version: load fast, then make it visible if it is fit to serve
-                with bulk_load_settings(self.client, target.index):
-                    self._load(job, records, target)
-                self._promote(job, target, policy or self.settings.ingest.promotion.policy())
-            else:
-                self._load(job, records, target)
-                self.client.indices.refresh(index=target.index)
-            job.state = "done" if job.balanced else "failed"
-            if not job.balanced:
-                job.error = f"accounting mismatch: indexed {job.counts.indexed} + rejected {job.counts.rejected} != read {job.counts.read}"
-        except BaseException as error:
-            job.state, job.error = "failed", f"{type(error).__name__}: {error}"
-            raise
-        finally:
-            job.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self._lock = LoadLock(self.client, index, job.id, stale_after_s=ingest.lock_stale_after_s)
+        with self._lock:  # a second load into this alias is refused here, before it creates anything
+            target = resolve_target(self.client, index, body, self.encoder, new_version=new_version)
+            job.index, job.alias, job.previous = target.index, target.alias, target.previous
             save_job(self.settings, job)
+            try:
+                self._run(job, records, target, policy or ingest.promotion.policy())
+            except BaseException as error:  # Ctrl-C and SIGTERM included: its queued batches must never index
+                job.state, job.error = "failed", _stopped_by(error)
+                self._cancel(job, target)
+                raise
+            finally:
+                job.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+                save_job(self.settings, job)
         return job
+
+    def _run(self, job: JobRecord, records: Iterable[SourceRecord], target: Target, policy: PromotionPolicy) -> None:
+        if target.alias:  # a fresh version: load fast, then make it visible if it is fit to serve
+            with bulk_load_settings(self.client, target.index):
+                self._load(job, records, target)
+            self._promote(job, target, policy)
+        else:
+            self._load(job, records, target)
+            self.client.indices.refresh(index=target.index)
+        job.state = "done" if job.balanced else "failed"
+        if not job.balanced:
+            job.error = f"accounting mismatch: indexed {job.counts.indexed} + rejected {job.counts.rejected} != read {job.counts.read}"
+
+    def _cancel(self, job: JobRecord, target: Target) -> None:
+        """A stopped load: its batches still queued are revoked and, if they run anyway, index nothing; a new
+        version it was building is deleted (it never served). Best effort: the cluster may be what failed."""
+        with suppress(Exception):
+            mark_cancelled(self.client, job.id)
+        for result, _, _ in self._pending:
+            for step in _chain_results(result):
+                with suppress(Exception):
+                    step.revoke()
+        deadline = time.monotonic() + CANCEL_WAIT_S  # a batch already indexing would re-create a deleted index
+        while time.monotonic() < deadline and any(_started(result) for result, _, _ in self._pending):
+            time.sleep(0.2)
+        if target.alias and not job.promoted and target.index != target.previous:
+            with suppress(Exception):
+                self.client.indices.delete(index=target.index)
+                job.error = f"{job.error}; the unfinished version {target.index} was deleted"
 
     def _promote(self, job: JobRecord, target: Target, policy: PromotionPolicy) -> None:
         serving_count = self.client.count(index=target.previous)["count"] if target.previous else 0
@@ -202,7 +228,12 @@ class IngestJob:
         results += [self.celery.send_task("lingodex.language_sums", queue="embed",
                                           args=([embedding_text(r) for r in chunk], [vector_language(r) for r in chunk]))
                     for chunk in chunks]
-        reference, *parts = [LanguageSums.from_json(result.get(timeout=CENTROID_TIMEOUT_S)) for result in results]
+        timeout = self.settings.ingest.batch_timeout_s
+        try:
+            reference, *parts = [LanguageSums.from_json(result.get(timeout=timeout)) for result in results]
+        except CeleryTimeout:
+            raise RuntimeError(f"no worker returned the language centroids within ingest.batch_timeout_s ({timeout:.0f} "
+                               "s): are workers running and consuming the embed queue?") from None
         for result in results:
             with suppress(OSError):  # read once: results must not pile up (tests/integration/test_ingest_jobs.py)
                 result.forget()
@@ -231,26 +262,44 @@ class IngestJob:
         chain = (self.celery.signature("lingodex.embed_batch", args=(index, cache_indices, payload), queue="embed",
                                        headers=trace)
                  | self.celery.signature("lingodex.index_batch", args=(index,), queue="index", headers=trace))
-        self._pending.append((chain.apply_async(), batch))
+        self._pending.append((chain.apply_async(), batch, time.monotonic()))
         self._collect(job, wait=False)
 
     def _collect(self, job: JobRecord, *, wait: bool) -> None:
-        """Tally finished batches; with ``wait``, block until at least one finishes."""
+        """Tally finished batches; with ``wait``, block until at least one finishes or times out."""
+        timeout = self.settings.ingest.batch_timeout_s
         while True:
-            finished = [(result, batch) for result, batch in self._pending if _settled(result)]
+            now = time.monotonic()
+            finished = [(result, batch, now - sent > timeout) for result, batch, sent in self._pending
+                        if _settled(result) or now - sent > timeout]
             if finished or not wait:
                 break
             time.sleep(0.1)
-        for result, batch in finished:
-            self._pending.remove((result, batch))
-            self._tally(job, result, batch)
+        for result, batch, timed_out in finished:
+            self._pending = [pending for pending in self._pending if pending[0] is not result]
+            if timed_out and not _settled(result):
+                self._time_out(job, result, batch, timeout)
+            else:
+                self._tally(job, result, batch)
             with suppress(OSError):  # read once; a nightly load must not pile results up (forget() covers the chain)
                 result.forget()
         if finished:
             self.on_progress(job)
+            if self._lock is not None:
+                self._lock.heartbeat()
             if time.monotonic() - self._saved_at > 1.0:  # `lingodex job <id>` follows a running load
                 save_job(self.settings, job)
                 self._saved_at = time.monotonic()
+
+    def _time_out(self, job: JobRecord, result: AsyncResult, batch: list[PreparedRecord], timeout: float) -> None:
+        """No worker returned the batch: its records are rejected (replayable) and its tasks revoked."""
+        for step in _chain_results(result):
+            with suppress(Exception):
+                step.revoke()
+        reason = (f"no worker finished this batch within ingest.batch_timeout_s ({timeout:.0f} s): are workers "
+                  "running and consuming the embed and index queues? Replay these letters once they are")
+        self._reject(job, [Rejection(r.position, "index", reason, record_id=r.id, record=r.product.model_dump(mode="json"))
+                           for r in batch])
 
     def _tally(self, job: JobRecord, result: AsyncResult, batch: list[PreparedRecord]) -> None:
         failure = _failure(result)
@@ -278,6 +327,22 @@ def _chain_results(result: AsyncResult) -> list[AsyncResult]:
     while chain[-1].parent is not None:
         chain.append(chain[-1].parent)
     return chain
+
+
+def _stopped_by(error: BaseException) -> str:
+    if isinstance(error, KeyboardInterrupt):
+        return "stopped (Ctrl-C)"
+    if isinstance(error, SystemExit):
+        return f"stopped (exit {error.code}: a signal such as SIGTERM)"
+    return f"{type(error).__name__}: {error}"
+
+
+def _started(result: AsyncResult) -> bool:
+    """A step of the chain is running on a worker now (task_track_started)."""
+    try:
+        return any(step.state == "STARTED" for step in _chain_results(result))
+    except Exception:  # noqa: BLE001 - an unreadable state is not a running task
+        return False
 
 
 def _settled(result: AsyncResult) -> bool:

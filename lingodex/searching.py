@@ -28,6 +28,8 @@ def build_searcher(settings: Settings, client: OpenSearch | None = None, encoder
         fusion_mode=settings.search.fusion,
         max_query_chars=settings.search.max_query_chars,
         translators=build_translators(settings.search.translation),
+        locale=settings.search.locale,
+        locale_prior=settings.search.locale_prior,
     )
 
 

@@ -70,6 +70,8 @@ class BrokerSettings(StrictModel):
 
     url: str = EMBEDDED_BROKER
     result_backend: str | None = Field(None, description="defaults to the broker (Redis) or files (embedded)")
+    embedded_dir: Path | None = Field(None, description="the embedded broker's folder; default <home>/broker (a load "
+                                      "that starts its own workers uses a folder of its own under it)")
 
     @property
     def is_embedded(self) -> bool:
@@ -149,6 +151,10 @@ class IngestSettings(StrictModel):
     alias: str = Field("products", description="the alias searches use; versions are <alias>-v<timestamp>")
     batch_size: int = Field(200, ge=1, description="records per Celery task")
     max_in_flight: int = Field(8, ge=1, description="batches submitted and not yet finished (back-pressure)")
+    batch_timeout_s: float = Field(1800, gt=0, description="a batch with no result this long after it was sent is "
+                                   "rejected (its records go to the dead letters) instead of the load waiting for ever")
+    lock_stale_after_s: float = Field(300, gt=0, description="another load's lock on the alias with no heartbeat "
+                                      "for this long is stale and taken over")
     field_mapping: Path | None = Field(None, description="YAML that maps catalog field names to ours")
     detect_languages: list[str] = Field(
         default_factory=lambda: ["en", "es", "fr", "de", "it", "pt", "nl", "ru", "ar", "hi", "tr", "id", "th", "ja",
@@ -182,6 +188,10 @@ class SearchSettings(StrictModel):
     fusion: Literal["auto", "server", "client"] = Field(
         "auto", description="server: neural-search pipelines; client: _msearch + fusion here; auto: server when "
         "the cluster has neural-search")
+    locale: str | None = Field(None, description="the shop's locale (e.g. pt-BR) for queries that give none: a "
+                               "prior on the detected query language (search --locale overrides it)")
+    locale_prior: float = Field(0.5, ge=0, le=1, description="the share of queries expected in the locale's language "
+                                "(BENCHMARKS.md, 'Query language'); the rest are spread over the catalog's others")
     max_query_chars: int = Field(256, ge=1, description="longer query texts are cut (at a space): each token is a "
                                  "clause per field, and clusters refuse queries over max_clause_count (1024)")
     translation: TranslationSettings = TranslationSettings()
@@ -221,9 +231,16 @@ class Settings(BaseSettings):
         return value.expanduser().resolve()
 
     @model_validator(mode="after")
-    def _encoder_cache_under_home(self) -> Settings:
+    def _absolute_paths(self) -> Settings:
+        """Every path absolute from here on (relative ones in a settings file were resolved against its folder):
+        worker processes get these settings as a file in <home> and may run from another directory."""
         if self.encoder.cache_dir is None:
             self.encoder.cache_dir = self.home / "models"
+        self.encoder.cache_dir = _absolute(self.encoder.cache_dir)
+        self.ingest.field_mapping = _absolute(self.ingest.field_mapping)
+        self.search.params_file = _absolute(self.search.params_file)
+        self.broker.embedded_dir = _absolute(self.broker.embedded_dir)
+        self.search.translation.models = {pair: _absolute(path) for pair, path in self.search.translation.models.items()}
         return self
 
     @classmethod
@@ -238,7 +255,7 @@ class Settings(BaseSettings):
         yaml_file = _config_file_in_use()
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if yaml_file is not None:
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
+            sources.append(_FileRelativeYaml(settings_cls, yaml_file=yaml_file))
         return tuple(sources)
 
     def to_yaml(self, *, reveal_secrets: bool = False) -> str:
@@ -252,6 +269,37 @@ class Settings(BaseSettings):
 
 
 _config_override: Path | None = None
+# settings that name files or folders: relative ones in a settings file are relative to that file
+PATH_SETTINGS = (("home",), ("encoder", "cache_dir"), ("ingest", "field_mapping"), ("search", "params_file"),
+                 ("broker", "embedded_dir"))
+
+
+class _FileRelativeYaml(YamlConfigSettingsSource):
+    """The YAML source, with relative paths resolved against the file's folder instead of the working directory:
+    the same settings file then finds the same home, jobs and models wherever lingodex is started."""
+
+    def __init__(self, settings_cls: type[BaseSettings], yaml_file: Path) -> None:
+        super().__init__(settings_cls, yaml_file=yaml_file)
+        self._folder = Path(yaml_file).resolve().parent
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        for path in PATH_SETTINGS:
+            section = data
+            for key in path[:-1]:
+                section = section.get(key) if isinstance(section, dict) else None
+            if isinstance(section, dict) and isinstance(section.get(path[-1]), str | Path):
+                section[path[-1]] = str(self._folder / Path(section[path[-1]]).expanduser())
+        models = ((data.get("search") or {}).get("translation") or {}).get("models") if isinstance(data, dict) else None
+        if isinstance(models, dict):
+            for pair, value in models.items():
+                if isinstance(value, str | Path):
+                    models[pair] = str(self._folder / Path(value).expanduser())
+        return data
+
+
+def _absolute(path: Path | None) -> Path | None:
+    return None if path is None else path.expanduser().resolve()
 
 
 def _config_file_in_use() -> Path | None:

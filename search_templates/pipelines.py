@@ -65,3 +65,40 @@ def ensure_pipeline(client: OpenSearch, params: LanguageParams, known: set[str])
 def pipeline_missing(error: RequestError, name: str) -> bool:
     """Whether the cluster refused a search because the pipeline ``name`` does not exist (any more)."""
     return f"Pipeline {name} is not defined" in str(error.info or error.error)
+
+
+def lingodex_pipelines(client: OpenSearch) -> dict[str, dict[str, Any]]:
+    """Every fusion pipeline lingodex created on the cluster (names ``lingodex-<fusion>-<hash>``), by name."""
+    try:
+        found = client.transport.perform_request("GET", "/_search/pipeline")
+    except Exception as error:  # noqa: BLE001 - 404 when the cluster has no search pipeline at all
+        if getattr(error, "status_code", None) == 404:
+            return {}
+        raise
+    return {name: body for name, body in (found or {}).items()
+            if name.startswith("lingodex-") and name not in (HYBRID_MINMAX, HYBRID_RRF)}
+
+
+def unused_pipelines(client: OpenSearch, params: SearchParams) -> list[str]:
+    """lingodex's pipelines that no language of ``params`` uses: left by earlier tunings, safe to delete
+    once no client searches with the old parameters any more."""
+    used = {fusion_pipeline(params.for_language(lang) if lang != "default" else params.default)[0]
+            for lang in ["default", *params.languages]}
+    return sorted(set(lingodex_pipelines(client)) - used)
+
+
+def delete_pipeline(client: OpenSearch, name: str) -> None:
+    client.transport.perform_request("DELETE", f"/_search/pipeline/{name}")
+
+
+def pipeline_summary(body: dict[str, Any]) -> str:
+    """A fusion pipeline in a few words: 'min_max, arithmetic_mean, weights [0.3, 0.7]' or 'rrf, rank_constant 60'."""
+    for processor in body.get("phase_results_processors", []):
+        if "normalization-processor" in processor:
+            spec = processor["normalization-processor"]
+            combination = spec.get("combination", {})
+            return (f"{spec.get('normalization', {}).get('technique')}, {combination.get('technique')}, "
+                    f"weights {combination.get('parameters', {}).get('weights')}")
+        if "score-ranker-processor" in processor:
+            return f"rrf, rank_constant {processor['score-ranker-processor']['combination'].get('rank_constant')}"
+    return body.get("description", "")

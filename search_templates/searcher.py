@@ -15,11 +15,12 @@ from opensearchpy.exceptions import NotFoundError, RequestError
 from encoder import Encoder
 from ingest.centring import Centroids
 from ingest.index_versions import centroids_of
-from ingest.language import LanguageDetector, LanguageGuess
+from ingest.language import UNDETERMINED, LanguageDetector, LanguageGuess
 from ingest.mappings import PRODUCTS, schema_version
 from search_templates import fusion
 from search_templates.filters import Filters
 from search_templates.pipelines import ensure_pipeline, fusion_pipeline, pipeline_missing
+from search_templates.query_language import DEFAULT_LOCALE_PRIOR, QueryLanguage
 from search_templates.query_builder import SearchQuery, check_page, searchable_text, template_params, window_params
 from search_templates.search_params import LanguageParams, SearchParams
 from search_templates.templates import DENSE, HYBRID, LEXICAL, push_templates
@@ -66,19 +67,26 @@ class HybridSearcher:
 
     def __init__(self, client: OpenSearch, encoder: Encoder, params: SearchParams, detector: LanguageDetector,
                  analyzed: list[str], fusion_mode: FusionMode = "auto", max_query_chars: int = 256,
-                 translators: Translators | None = None) -> None:
+                 translators: Translators | None = None, locale: str | None = None,
+                 locale_prior: float = DEFAULT_LOCALE_PRIOR) -> None:
+        """``locale``: the shop's default locale, for queries that give none (search_templates/query_language.py)."""
         self.client, self.encoder, self.params, self.detector, self.analyzed = client, encoder, params, detector, analyzed
         self.fusion_mode, self.max_query_chars = fusion_mode, max_query_chars
         self.translators = translators or Translators([])
+        self.languages, self.locale = QueryLanguage(detector, locale_prior), locale
+        self._catalog_languages: dict[str, tuple[float, list[str] | None]] = {}
         self._pipelines: set[str] = set()
         self._templates_pushed = False
         self._schema_checked: set[str] = set()
         self._centroids: dict[str, tuple[float, Centroids | None]] = {}
 
-    def search(self, index: str, text: str, *, lang: str | None = None, filters: Filters | None = None,
-               size: int = 10, offset: int = 0, explain: bool = False, strategy: Strategy = "hybrid") -> SearchResult:
+    def search(self, index: str, text: str, *, lang: str | None = None, locale: str | None = None,
+               filters: Filters | None = None, size: int = 10, offset: int = 0, explain: bool = False,
+               strategy: Strategy = "hybrid") -> SearchResult:
+        """``lang``: the query's language, if known; else ``locale`` (or the searcher's) weighs the detection."""
         self._warn_if_older_schema(index)
-        query, language, params = self.prepare(text, index=index, lang=lang, filters=filters, size=size, offset=offset)
+        query, language, params = self.prepare(text, index=index, lang=lang, locale=locale, filters=filters, size=size,
+                                               offset=offset)
         if strategy != "hybrid":
             hits = self.one_sub_query(index, query, params, LEXICAL if strategy == "lexical" else DENSE)
             return SearchResult(hits, query.text, language, "none", None, params, query.translations)
@@ -99,13 +107,14 @@ class HybridSearcher:
         body = {"id": template, "params": template_params(query, params, self.analyzed)}
         return _hits(self.client.search_template(index=index, body=body))
 
-    def prepare(self, text: str, *, index: str | None, lang: str | None = None, filters: Filters | None = None,
-                size: int = 10, offset: int = 0) -> tuple[SearchQuery, LanguageGuess, LanguageParams]:
+    def prepare(self, text: str, *, index: str | None, lang: str | None = None, locale: str | None = None,
+                filters: Filters | None = None, size: int = 10,
+                offset: int = 0) -> tuple[SearchQuery, LanguageGuess, LanguageParams]:
         """The query as the templates get it: text cut to max_query_chars, its language and parameters, its vector.
 
         The vector is centred with ``index``'s language centroids when its documents were (None: as encoded).
         """
-        (prepared, language), = self._prepare_many([(text, lang)], index)
+        (prepared, language), = self._prepare_many([(text, lang)], index, locale)
         query = replace(prepared, filters=filters or Filters(), size=size, offset=offset)
         return query, language, self.params.for_language(language.code)
 
@@ -113,10 +122,10 @@ class HybridSearcher:
         """(text, language or None) pairs as `prepare` makes them, embedded in batches: for evaluation and tuning."""
         return [query for query, _ in self._prepare_many(queries, index)]
 
-    def _prepare_many(self, queries: Sequence[tuple[str, str | None]],
-                      index: str | None) -> list[tuple[SearchQuery, LanguageGuess]]:
+    def _prepare_many(self, queries: Sequence[tuple[str, str | None]], index: str | None,
+                      locale: str | None = None) -> list[tuple[SearchQuery, LanguageGuess]]:
         texts = [searchable_text(text, self.max_query_chars) for text, _ in queries]
-        languages = [LanguageGuess(lang, 1.0, "declared") if lang else self.detector.detect(text)
+        languages = [self.query_language(text, index, lang=lang, locale=locale)
                      for text, (_, lang) in zip(texts, queries, strict=True)]
         vectors = [vector for start in range(0, len(texts), 256)
                    for vector in self.encoder.encode_queries(texts[start:start + 256])]
@@ -125,6 +134,33 @@ class HybridSearcher:
             vectors = list(centroids.centre_queries(np.stack(vectors), [language.code for language in languages]))
         return [(SearchQuery(text, language.code, vector, translations=self.translations(text, language.code)), language)
                 for text, language, vector in zip(texts, languages, vectors, strict=True)]
+
+    def query_language(self, text: str, index: str | None, *, lang: str | None = None,
+                       locale: str | None = None) -> LanguageGuess:
+        """Declared, else detected among ``index``'s languages, weighed by the locale (query_language.py)."""
+        if lang:
+            return self.languages.resolve(text, lang=lang)
+        catalog = self.catalog_languages(index) if index else None
+        return self.languages.resolve(text, locale=locale or self.locale, catalog=catalog)
+
+    def catalog_languages(self, index: str) -> list[str] | None:
+        """The languages ``index``'s documents are in (at least 0.1 % of them), re-read every CENTROIDS_TTL_S.
+
+        None when the index is empty or missing: then detection chooses among all the languages it knows.
+        """
+        cached = self._catalog_languages.get(index)
+        if cached is None or time.monotonic() - cached[0] > CENTROIDS_TTL_S:
+            try:
+                response = self.client.search(index=index, body={
+                    "size": 0, "track_total_hits": True, "aggs": {"languages": {"terms": {"field": "lang", "size": 200}}}})
+                total = response["hits"]["total"]["value"]
+                found = [bucket["key"] for bucket in response["aggregations"]["languages"]["buckets"]
+                         if bucket["key"] != UNDETERMINED and bucket["doc_count"] >= 0.001 * total]
+            except NotFoundError:  # the search itself reports the missing index
+                found = []
+            cached = (time.monotonic(), found or None)
+            self._catalog_languages[index] = cached
+        return cached[1]
 
     def translations(self, text: str, lang: str) -> tuple[tuple[str, str], ...]:
         """``text`` in each of its language's ``translate_to`` languages that a translator has (failures skipped)."""
@@ -261,7 +297,7 @@ def _hits(response: dict[str, Any]) -> list[Hit]:
 def retriever(searcher: HybridSearcher, index: str, strategy: Strategy, depth: int = 100):  # noqa: ANN201 - evaluation.Retrieve
     """Judged queries through a strategy, ``depth`` hits each (at most the language's fusion window for hybrid)."""
     def retrieve(query) -> tuple[list[tuple[str, float]], str]:  # noqa: ANN001 - evaluation.JudgedQuery
-        lang = query.lang or searcher.detector.detect(query.text).code
+        lang = query.lang or searcher.query_language(query.text, index).code
         wanted = depth + len(query.exclude)  # run_queries removes the excluded hits after
         size = wanted if strategy != "hybrid" else min(wanted, searcher.params.for_language(lang).window)
         result = searcher.search(index, query.text, lang=lang, size=size, strategy=strategy)

@@ -13,7 +13,7 @@ QUEUES = (DEFAULT_QUEUE, "embed", "index")
 
 
 def embedded_broker_dir(settings: Settings) -> Path:
-    return settings.home / "broker"
+    return settings.broker.embedded_dir or settings.home / "broker"
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:

@@ -26,11 +26,11 @@ class TaskContext(logging.Filter):
         request = getattr(task, "request", None)
         if request is not None and request.id:
             record.task_id, record.task = request.id, task.name
-            record.job_id, record.batch = _header(request, JOB_HEADER), _header(request, BATCH_HEADER)
+            record.job_id, record.batch = header(request, JOB_HEADER), header(request, BATCH_HEADER)
         return True
 
 
-def _header(request, name: str):  # noqa: ANN001, ANN202 - celery's Context; any JSON value
+def header(request, name: str):  # noqa: ANN001, ANN202 - celery's Context; any JSON value
     """Custom headers: on the request itself (Celery's protocol 2), or under request.headers."""
     return getattr(request, name, None) or (getattr(request, "headers", None) or {}).get(name)
 

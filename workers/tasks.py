@@ -30,9 +30,11 @@ from ingest.embedding_cache import stored_documents
 from ingest.centring import language_sums, reference_sums
 from ingest.index_versions import centroids_of
 from ingest.indexer import ClusterUnavailable, cluster_call
+from ingest.load_lock import is_cancelled
 from ingest.mappings import PRODUCTS, language_fields
 from lingodex.connection import opensearch_client
 from workers.app import app, current_settings
+from workers.logs import JOB_HEADER, header
 
 log = get_task_logger(__name__)
 RETRY_POLICY: dict[str, Any] = {
@@ -74,6 +76,10 @@ def embed_batch(self, index: str, cache_indices: list[str], records: list[dict[s
 def index_batch(self, embedded: dict[str, Any], index: str, refresh: bool = False) -> dict[str, Any]:
     """Bulk-index one embedded batch; per-document refusals come back as rejections."""
     client = opensearch_client(current_settings().opensearch)
+    job = header(self.request, JOB_HEADER)
+    if job and cluster_call(lambda: is_cancelled(client, job)):  # its load stopped: nobody counts this batch any more
+        log.warning("batch of a cancelled load not indexed", extra={"index": index, "job": job})
+        return {**embedded["counts"], "indexed": 0, "written": 0, "rejected": [], "cancelled": True}
     result = index_embedded(client, index, embedded, refresh=refresh,
                             centroids=cluster_call(lambda: centroids_of(client, index)))
     result["retries"] = result.pop("retries", 0) + self.request.retries

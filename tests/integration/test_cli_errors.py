@@ -68,3 +68,8 @@ def test_a_typo_in_a_nested_setting_is_refused_with_its_path(settings: Settings,
 def test_debug_shows_the_traceback(settings: Settings, tmp_path: Path) -> None:
     done = lingodex(settings, tmp_path, "--debug", "status", LINGODEX_OPENSEARCH__URL="http://127.0.0.1:9")
     assert done.returncode != 0 and "Traceback" in done.stderr + done.stdout
+
+
+def test_a_locale_that_is_not_a_language_tag_is_one_line(settings: Settings, tmp_path: Path) -> None:
+    line = one_error_line(lingodex(settings, tmp_path, "search", "kettle", "--locale", "pt_BR!"))
+    assert "--locale 'pt_BR!' is not a language tag" in line

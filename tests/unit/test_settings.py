@@ -70,3 +70,23 @@ def test_password_is_masked_unless_revealed(tmp_path: Path) -> None:
 
 def test_home_is_made_absolute(tmp_path: Path) -> None:
     assert load_settings(home=Path("state")).home == tmp_path / "state"
+
+
+def test_relative_paths_in_a_settings_file_are_relative_to_that_file(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    config = tmp_path / "conf" / "lingodex.yaml"
+    config.write_text("home: state\ningest: {field_mapping: shop.yaml}\nsearch: {params_file: params.yaml}\n")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    settings = load_settings(Path("../conf/lingodex.yaml"))
+    assert settings.home == tmp_path / "conf" / "state"
+    assert settings.ingest.field_mapping == tmp_path / "conf" / "shop.yaml"
+    assert settings.search.params_file == tmp_path / "conf" / "params.yaml"
+    assert settings.encoder.cache_dir == tmp_path / "conf" / "state" / "models"
+
+
+def test_relative_paths_from_the_environment_are_relative_to_the_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINGODEX_INGEST__FIELD_MAPPING", "shop.yaml")
+    assert load_settings().ingest.field_mapping == tmp_path / "shop.yaml"

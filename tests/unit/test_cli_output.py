@@ -1,0 +1,29 @@
+"""Machine-readable output: `--format json` prints one JSON document and nothing else."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from lingodex.cli import app
+from lingodex.ingest_job import JobCounts, JobRecord, save_job
+from lingodex.settings import load_settings
+
+
+def test_job_with_format_json_prints_the_record_as_one_json_document(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("LINGODEX_HOME", str(tmp_path))
+    record = JobRecord(id="abc123", source="catalog.jsonl", index="products-v1", state="done",
+                       counts=JobCounts(read=3, valid=2, rejected=1, indexed=2))
+    save_job(load_settings(home=tmp_path), record)
+    result = CliRunner().invoke(app, ["job", "abc123", "--format", "json"])
+    assert result.exit_code == 3, result.output  # done with rejections
+    printed = json.loads(result.stdout)
+    assert (printed["id"], printed["state"], printed["counts"]["rejected"]) == ("abc123", "done", 1)
+
+
+def test_an_unknown_output_format_is_refused(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("LINGODEX_HOME", str(tmp_path))
+    result = CliRunner().invoke(app, ["job", "abc123", "--format", "yaml"])
+    assert result.exit_code != 0 and "is not one of table, json" in result.output
