@@ -22,6 +22,7 @@ import json
 import logging
 import shutil
 import tempfile
+import time
 from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -115,7 +116,7 @@ def exported_model(model_dir: Path, profile: ModelProfile, spec: ExportSpec, cac
 
     settled = spec.for_this_cpu()
     if settled != spec:
-        log.info("int8 weight type chosen for this CPU", extra={
+        log.debug("int8 weight type chosen for this CPU", extra={
             "int8_weights": settled.int8_weights, "signed_weights_saturate": settled.int8_weights == "u8"})
     spec = settled
     target = cache_root / f"{profile.name}-{spec.precision}-{export_key(model_dir, profile, spec)}"
@@ -131,19 +132,31 @@ def exported_model(model_dir: Path, profile: ModelProfile, spec: ExportSpec, cac
 def _export_into(target: Path, model_dir: Path, profile: ModelProfile, spec: ExportSpec,
                  thresholds: ParityThresholds) -> None:
     staging = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
+    steps = 2 if spec.precision == "fp32" else 3
+    started = time.perf_counter()
+
+    def step(number: int, what: str) -> None:  # the first run waits on this for a minute or more: say what it does
+        log.info(f"exporting {profile.name} ({spec.precision}) once, step {number}/{steps}: {what} "
+                 f"[{time.perf_counter() - started:.0f} s]")
+
     try:
         fp32_dir = staging / "fp32"
+        step(1, "ONNX graph (optimum)")
         _export_fp32(model_dir, fp32_dir, spec.opset)
+        if spec.precision != "fp32":
+            step(2, f"{spec.precision} weights")
         out_dir = {"fp32": lambda: fp32_dir, "int8": lambda: _int8(fp32_dir, staging / "int8", weights=spec.int8_weights),
                    "fp16": lambda: _fp16(fp32_dir, staging / "fp16")}[spec.precision]()
         add_pooling(out_dir / MODEL_FILE, profile.pooling, profile.normalize)
+        step(steps, "parity check against the PyTorch model")
         report = check_parity(model_dir, out_dir, profile, spec, thresholds)
         record = {"spec": asdict(spec), "parity": report, "tools": tool_versions()}
         (out_dir / "lingodex-export.json").write_text(json.dumps(record, indent=2))
         if target.exists():
             shutil.rmtree(target)
         out_dir.rename(target)
-        log.info("exported", extra={"model": profile.name, "precision": spec.precision, "parity": report})
+        log.info(f"exported {profile.name} ({spec.precision}) in {time.perf_counter() - started:.0f} s to {target}",
+                 extra={"model": profile.name, "precision": spec.precision, "parity": report})
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

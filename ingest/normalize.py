@@ -3,18 +3,18 @@
 NFKC folds compatibility forms (full-width Latin and digits, ligatures, half-width
 katakana) to their canonical characters, which every analyzer handles better. It
 never changes script: no ASCII folding, no transliteration, accents stay. HTML in
-descriptions is reduced to its text; runs of whitespace become one space.
+descriptions is reduced to the text a browser would show (inscriptis: inline tags
+join, block tags break); runs of whitespace become one space.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from html.parser import HTMLParser
+from functools import cache
 
 _WHITESPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SKIPPED_TAGS = {"script", "style", "template", "noscript"}
 
 
 def clean_text(text: str) -> str:
@@ -30,13 +30,31 @@ def has_visible_text(text: str) -> bool:
 
 
 def strip_html(markup: str) -> str:
-    """The visible text of an HTML fragment, entities decoded; tags become word breaks."""
+    """The visible text of an HTML fragment, entities decoded: inline tags join words, block tags separate them.
+
+    inscriptis renders HTML the way a browser lays it out, so `multi<b>lingual</b>` stays one word where a
+    tag-is-a-space stripper made two, and `<p>Steel</p><p>kettle</p>` stays two; scripts and styles are
+    dropped, and list items get no bullet (an 'o' or '*' would be indexed as a word). Text without markup
+    is returned as it is (most descriptions, and the fast path).
+    """
     if "<" not in markup and "&" not in markup:
         return markup
-    parser = _TextOnly()
-    parser.feed(markup)
-    parser.close()
-    return " ".join(parser.parts)
+    from inscriptis import get_text
+
+    return get_text(markup, _html_config())
+
+
+@cache
+def _html_config():  # noqa: ANN202 - inscriptis.model.config.ParserConfig, imported lazily
+    from inscriptis.model.config import ParserConfig
+    from inscriptis.model.tag import CustomHtmlTagHandlerMapping
+
+    def list_item_without_bullet(state, tag) -> None:  # noqa: ANN001 - inscriptis' HtmlDocumentState, attributes
+        state.tags[-1].list_bullet = ""
+        state.tags[-1].write("")
+
+    return ParserConfig(custom_html_tag_handler_mapping=CustomHtmlTagHandlerMapping(
+        start_tag_mapping={"li": list_item_without_bullet}, end_tag_mapping={}))
 
 
 def truncate(text: str, max_chars: int) -> tuple[str, bool]:
@@ -46,22 +64,3 @@ def truncate(text: str, max_chars: int) -> tuple[str, bool]:
     cut = text[:max_chars]
     space = cut.rfind(" ", max_chars - 200)
     return (cut[:space] if space > 0 else cut), True
-
-
-class _TextOnly(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIPPED_TAGS:
-            self._skipping += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIPPED_TAGS and self._skipping:
-            self._skipping -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)

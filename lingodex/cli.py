@@ -74,7 +74,19 @@ def main(
     state.debug = debug
     if not debug:  # opensearch-py logs every failed request; the command's own one-line error says it once
         logging.getLogger("opensearch").setLevel(logging.ERROR)
+    _show_long_steps()
     state.settings = load_settings(config)
+
+
+def _show_long_steps() -> None:
+    """Long steps say what they do on stderr: the first run's model export (a minute or more), tuning's stages."""
+    for name in ("encoder.export", "search_templates.tuning", "search_templates.choice"):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            logger.addHandler(handler)
+            logger.setLevel(logging.INFO)
 
 
 @config_app.command("show")
@@ -301,7 +313,7 @@ def tune(
     table = Table(title=f"{OBJECTIVE}: tuning queries (chosen on these) and held-out queries (believe these)",
                   title_justify="left")
     for column in ("language", "stage", "tuning q", "tuning before → after", "held-out q", "held-out before → after", "chosen"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for outcome in outcomes:
         chosen = outcome.chosen
         how = (f"rrf k={chosen.rank_constant}, window {chosen.window}" if chosen.fusion == "rrf" else
@@ -824,9 +836,27 @@ def one_line(error: BaseException) -> str:
         return f"OpenSearch at {url} refused the request (HTTP {error.status_code}): {_reason(error)}"
     if isinstance(error, ValidationError):
         problems = "; ".join(f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+                             + (_did_you_mean(problem["loc"]) if problem["type"] == "extra_forbidden" else "")
                              for problem in error.errors())
         return f"invalid settings: {problems} (see `lingodex config show` and README, Configuration)"
     return " ".join(str(error).split()) or type(error).__name__
+
+
+def _did_you_mean(loc: tuple) -> str:
+    """' (did you mean opensearch.password?)' for a misspelt setting, from the fields at that depth."""
+    import difflib
+
+    from pydantic import BaseModel
+
+    model: type[BaseModel] = Settings
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return ""
+        model = annotation
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+    return f" (did you mean {'.'.join([*map(str, loc[:-1]), close[0]])}?)" if close else ""
 
 
 def _reason(error) -> str:  # noqa: ANN001 - opensearchpy.TransportError

@@ -14,7 +14,9 @@ same judgments does not churn the file.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from statistics import fmean, stdev
@@ -45,6 +47,9 @@ class LanguageOutcome:
     stage: str = "fusion"  # or "lexical": which parameters were tuned
 
 
+log = logging.getLogger(__name__)
+
+
 def split(judged: Sequence[JudgedQuery], held_out: float) -> tuple[list[JudgedQuery], list[JudgedQuery]]:
     """(tuning, held-out) by a stable hash of the query id, so reruns split the same way."""
     def bucket(query: JudgedQuery) -> float:
@@ -55,7 +60,10 @@ def split(judged: Sequence[JudgedQuery], held_out: float) -> tuple[list[JudgedQu
 def pick(lang: str, grid: Sequence[LanguageParams], before: LanguageParams, tuning: Sequence[JudgedQuery],
          kept_out: Sequence[JudgedQuery], score: Score, stage: str = "fusion") -> LanguageOutcome:
     """The first of ``grid`` (``before`` among them) the tuning queries cannot tell from the best, if held-out agrees."""
+    started = time.perf_counter()
     reports = [score(tuning, params) for params in grid]
+    log.info(f"tune {stage} [{lang}]: {len(grid)} candidates on {len(tuning)} tuning queries in "
+             f"{time.perf_counter() - started:.1f} s")
     best = max(reports, key=lambda report: report.overall[OBJECTIVE])
     chosen, report = next((params, report) for params, report in zip(grid, reports, strict=True)
                           if not _clearly_behind(report, best))

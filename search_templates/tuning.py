@@ -23,6 +23,7 @@ candidates, so a tuned file pages as deep as the one it replaces.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +38,7 @@ from search_templates.query_builder import SearchQuery
 from search_templates.search_params import LanguageParams, SearchParams
 from search_templates.searcher import HybridSearcher, fuse
 
+log = logging.getLogger(__name__)
 WEIGHTS = [round(0.1 * step, 1) for step in range(11)]
 NORMALIZATIONS = [("min_max", "arithmetic_mean"), ("min_max", "geometric_mean"), ("min_max", "harmonic_mean"),
                   ("l2", "arithmetic_mean"), ("l2", "geometric_mean"), ("l2", "harmonic_mean"),
@@ -105,11 +107,13 @@ def tune(searcher: HybridSearcher, index: str, judged: Sequence[JudgedQuery], *,
     ``min_window`` defaults to the current default's window: paging that worked before still works.
     """
     floor = min_window if min_window is not None else searcher.params.default.window
+    log.info(f"tune: embedding {len(judged)} judged queries")
     prepared, languages = prepare_queries(searcher, index, judged)
     params, outcomes = searcher.params, []
     if lexical:
         params, outcomes = tune_boosts(searcher, index, params, judged, prepared, held_out=held_out,
                                        min_queries=min_queries)
+    log.info(f"tune fusion: fetching both sub-queries' windows for {len(judged)} queries")
     windows, _ = fetch_windows(searcher, index, judged, max(max(WINDOWS), floor), params, prepared)
     tuned, fusion_outcomes = tune_windows(params, judged, windows, languages, held_out=held_out, min_queries=min_queries,
                                           min_window=floor)

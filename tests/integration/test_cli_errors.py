@@ -63,6 +63,7 @@ def test_a_typo_in_a_nested_setting_is_refused_with_its_path(settings: Settings,
     (tmp_path / "typo.yaml").write_text("opensearch:\n  pasword: hunter2\nencoder:\n  precison: fp32\n")
     line = one_error_line(lingodex(settings, tmp_path, "--config", str(tmp_path / "typo.yaml"), "status"))
     assert "opensearch.pasword" in line and "encoder.precison" in line and "hunter2" not in line
+    assert "did you mean opensearch.password?" in line and "did you mean encoder.precision?" in line
 
 
 def test_debug_shows_the_traceback(settings: Settings, tmp_path: Path) -> None:

@@ -168,3 +168,9 @@ def test_a_per_language_value_of_the_wrong_type_is_named_by_its_language() -> No
 def test_null_languages_of_a_title_are_absent_languages() -> None:
     result = check({"id": "a", "title": {"en": "Kettle", "de": None}})
     assert isinstance(result, PreparedRecord) and result.product.title == {"en": "Kettle"}
+
+
+def test_inline_tags_in_a_description_never_split_a_word_and_block_tags_separate_words() -> None:
+    description = "<p>multi<b>lingual</b> <i>head</i>set</p><p>wireless</p><ul><li>one</li><li>o-ring</li></ul>"
+    product = check({"id": "a", "title": "Headset", "lang": "en", "description": description}).product
+    assert product.description == "multilingual headset wireless one o-ring"
