@@ -26,15 +26,19 @@ $(VENV)/.installed: pyproject.toml
 demo: setup opensearch-up  ## the main job end to end: index a multilingual catalog, answer hybrid queries
 	$(BIN)/lingodex demo
 
-test: setup deploy-tools opensearch-up redis-up  ## lint, then every test, against the real node, Redis and worker processes
+test: setup deploy-tools opensearch-up redis-up  ## lint, layer contract and types, then every test, against the real node, Redis and worker processes
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 deploy-tools:  ## helm and the docker compose plugin, built from the Go module proxy into .tools/ (deploy/ checks)
 	bash deploy/tools.sh
 
-lint: setup  ## ruff: unused names, likely bugs
+lint: setup  ## ruff (unused names, likely bugs), the layer contract (import-linter) and types (mypy)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 unit-test: setup  ## only the tests that need no services
 	$(BIN)/pytest tests/unit

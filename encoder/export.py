@@ -30,6 +30,7 @@ from typing import Literal
 
 import numpy as np
 
+from encoder.errors import EncoderError
 from encoder.int8_kernels import signed_weights_saturate
 from encoder.model_source import model_hash
 from encoder.onnx_pooling import add_pooling
@@ -76,7 +77,7 @@ class ParityThresholds:
 DEFAULT_THRESHOLDS = ParityThresholds()
 
 
-class ExportParityError(RuntimeError):
+class ExportParityError(EncoderError, RuntimeError):
     """An exported graph disagrees with the PyTorch model; it is not cached or used."""
 
 
@@ -285,11 +286,11 @@ def check_parity(model_dir: Path, export_dir: Path, profile: ModelProfile, spec:
     The export embeds them twice: in padded batches and in batches of equal
     length, so that both of an int8 graph's attention paths are checked.
     """
-    from encoder.ort_session import EncoderSession
+    from encoder.ort_session import EncoderSession, Provider
     from encoder.pipeline import EncodingPipeline
     from encoder.torch_reference import TorchForward
 
-    provider = "cuda" if spec.precision == "fp16" else "cpu"
+    provider: Provider = "cuda" if spec.precision == "fp16" else "cpu"
     session = EncoderSession(export_dir / MODEL_FILE, provider=provider)
     texts = probe_sentences()
     tokenizer = export_dir / "tokenizer.json"

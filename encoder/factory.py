@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from lingodex.settings import EncoderSettings
+from encoder.config import EncoderSettings
 
 from encoder.base import Encoder
 

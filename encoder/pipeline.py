@@ -18,13 +18,14 @@ import numpy as np
 from tokenizers import Encoding, Tokenizer
 
 from encoder.batching import length_sorted_batches, pad_batch
+from encoder.errors import EncoderError
 from encoder.profile import ModelProfile
 
 ForwardPass = Callable[[np.ndarray, np.ndarray], np.ndarray]
 CHUNK_TEXTS = 4096  # texts tokenised ahead while the previous chunk is in the model
 
 
-class EmptyTextError(ValueError):
+class EmptyTextError(EncoderError, ValueError):
     """Texts that are empty or only whitespace have no meaning to embed."""
 
     def __init__(self, positions: list[int]) -> None:

@@ -14,6 +14,10 @@ included); the CPU encoder cuts its batches at every length change
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # onnx is imported when a graph is rewritten
+    import onnx
 
 import numpy as np
 
@@ -49,7 +53,7 @@ def guard_padding_masks(model_path: Path) -> int:
     return guarded
 
 
-def _branch(node, tag: str, inputs: list[str]):  # noqa: ANN001, ANN202 - onnx NodeProto in, GraphProto out
+def _branch(node: onnx.NodeProto, tag: str, inputs: list[str]) -> onnx.GraphProto:
     """A one-operator subgraph: the attention node on ``inputs``, read from the enclosing graph."""
     from onnx import TensorProto, helper
 

@@ -63,6 +63,8 @@ def embed_records(records: Sequence[PreparedRecord], encoder: Encoder, stored: d
 
 def encoder_vector(stored: Stored, centroids: Centroids | None) -> np.ndarray | None:
     """The encoder's vector for a stored document; None when it cannot be recovered (then embed again)."""
+    if stored.embedding is None:
+        return None
     if centroids is None:
         return np.asarray(stored.embedding, dtype=np.float32)
     centring = stored.centring

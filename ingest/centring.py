@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from encoder import Encoder
 from ingest.language import primary_subtag
@@ -111,7 +112,7 @@ class LanguageSums:
     passage: dict[str, np.ndarray] = field(default_factory=dict)
     query: dict[str, np.ndarray] = field(default_factory=dict)
 
-    def add(self, lang: str, count: int, passage: Sequence[float], query: Sequence[float]) -> None:
+    def add(self, lang: str, count: int, passage: ArrayLike, query: ArrayLike) -> None:
         self.counts[lang] = self.counts.get(lang, 0) + count
         self.passage[lang] = self.passage.get(lang, 0.0) + np.asarray(passage, dtype=np.float64)
         self.query[lang] = self.query.get(lang, 0.0) + np.asarray(query, dtype=np.float64)

@@ -9,6 +9,7 @@ needs neither embedding nor indexing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +32,10 @@ def stored_documents(client: OpenSearch, indices: Sequence[str], ids: Sequence[s
     found: dict[str, Stored] = {}
     for index in indices:
         wanted = [doc_id for doc_id in ids if doc_id not in found]
-        if not wanted or not cluster_call(lambda index=index: client.indices.exists(index=index)):
+        if not wanted or not cluster_call(partial(client.indices.exists, index=index)):
             continue
-        response = cluster_call(lambda index=index, wanted=wanted: client.mget(
-            index=index, body={"ids": wanted}, params={"_source_includes": "content_hash,embed_hash,embedding,centring"}))
+        response = cluster_call(partial(client.mget, index=index, body={"ids": wanted},
+                                        params={"_source_includes": "content_hash,embed_hash,embedding,centring"}))
         for doc in response["docs"]:
             if doc.get("found"):
                 source = doc["_source"]

@@ -25,13 +25,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from ingest.errors import IngestError
 from ingest.schema import CatalogProduct
 
 SCHEMA_FIELDS = frozenset(CatalogProduct.model_fields)
 _MISSING = object()
 
 
-class FieldMappingError(ValueError):
+class FieldMappingError(IngestError, ValueError):
     """The record cannot be mapped (e.g. a reject-policy unknown field)."""
 
 

@@ -17,13 +17,14 @@ from typing import Any
 from opensearchpy import OpenSearch
 
 from ingest.centring import Centroids
+from ingest.errors import IngestError
 from ingest.mappings import EncoderIdentity
 from ingest.readers import SourceRecord
 
 BULK_LOAD_SETTINGS = {"index.refresh_interval": "-1", "index.number_of_replicas": 0}
 
 
-class EncoderMismatch(RuntimeError):
+class EncoderMismatch(IngestError, RuntimeError):
     """The index holds vectors of another model (or another dimension)."""
 
 

@@ -11,19 +11,22 @@ backoff: every document has a fixed _id, so a retry can never duplicate one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import SerializationError, TransportError
 
+from ingest.errors import IngestError
+
+T = TypeVar("T")
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 WHOLE_REQUEST_REFUSED = frozenset({400, 413})  # one bad document can cause these; auth errors (401/403) cannot
 
 
-class ClusterUnavailable(RuntimeError):
+class ClusterUnavailable(IngestError, RuntimeError):
     """OpenSearch is overloaded or unreachable; the same request may succeed later."""
 
 
@@ -73,7 +76,7 @@ def bulk_index(client: OpenSearch, index: str, documents: Sequence[dict[str, Any
     return outcome
 
 
-def cluster_call(call):  # noqa: ANN001, ANN201 - any client call
+def cluster_call(call: Callable[[], T]) -> T:
     """Run ``call``, turning connection trouble and 429/5xx into ClusterUnavailable."""
     try:
         return call()

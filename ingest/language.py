@@ -14,6 +14,10 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # loaded only when a record needs detecting
+    import lingua
 
 # Codes some catalogs still use for the same languages.
 _LEGACY = {"in": "id", "iw": "he", "ji": "yi", "nb": "no", "nn": "no", "jw": "jv"}
@@ -47,7 +51,7 @@ class LanguageDetector:
         self.min_confidence = min_confidence
 
     @cached_property
-    def _detector(self):  # noqa: ANN202 - lingua's type
+    def _detector(self) -> lingua.LanguageDetector:
         from lingua import IsoCode639_1, LanguageDetectorBuilder
 
         codes = [getattr(IsoCode639_1, code.upper()) for code in self.languages]

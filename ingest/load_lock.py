@@ -21,13 +21,15 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConflictError, NotFoundError
 
+from ingest.errors import IngestError
+
 LOCKS = ".lingodex-locks"
 _LOCKS_BODY = {"settings": {"index": {"number_of_shards": 1, "auto_expand_replicas": "0-1", "hidden": True}},
                "mappings": {"dynamic": False, "properties": {"kind": {"type": "keyword"}}}}
 HEARTBEAT_S = 30.0
 
 
-class LoadInProgress(RuntimeError):
+class LoadInProgress(IngestError, RuntimeError):
     """Another live load holds the alias."""
 
 

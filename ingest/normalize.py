@@ -12,6 +12,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # inscriptis is imported when a description holds markup
+    from inscriptis.model.config import ParserConfig
+    from inscriptis.model.html_document_state import HtmlDocumentState
 
 _WHITESPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -45,11 +50,11 @@ def strip_html(markup: str) -> str:
 
 
 @cache
-def _html_config():  # noqa: ANN202 - inscriptis.model.config.ParserConfig, imported lazily
+def _html_config() -> ParserConfig:
     from inscriptis.model.config import ParserConfig
     from inscriptis.model.tag import CustomHtmlTagHandlerMapping
 
-    def list_item_without_bullet(state, tag) -> None:  # noqa: ANN001 - inscriptis' HtmlDocumentState, attributes
+    def list_item_without_bullet(state: HtmlDocumentState, tag: dict[str, str]) -> None:
         state.tags[-1].list_bullet = ""
         state.tags[-1].write("")
 

@@ -62,15 +62,15 @@ class RecordValidator:
             record = self.mapping.apply(fields)
             product = CatalogProduct.model_validate(record)
         except FieldMappingError as error:
-            return Rejection(source.position, "validate", str(error), record=_jsonable(source.fields))
+            return Rejection(source.position, "validate", str(error), record=_jsonable(fields))
         except ValidationError as error:
             field, reason = _first_error(error, record)
             return Rejection(source.position, "validate", reason, field=field,
-                             record_id=_id_of(source.fields), record=_jsonable(source.fields))
+                             record_id=_id_of(fields), record=_jsonable(fields))
         first = self._first_seen.setdefault(product.id, source.position)
         if first != source.position:
             return Rejection(source.position, "duplicate", f"duplicate id {product.id!r}: first seen at position {first}",
-                             field="id", record_id=product.id, record=_jsonable(source.fields))
+                             field="id", record_id=product.id, record=_jsonable(fields))
         product = self._cap_description(product)
         return PreparedRecord(position=source.position, product=product, language=self._language(product))
 

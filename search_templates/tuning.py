@@ -109,7 +109,7 @@ def tune(searcher: HybridSearcher, index: str, judged: Sequence[JudgedQuery], *,
     floor = min_window if min_window is not None else searcher.params.default.window
     log.info(f"tune: embedding {len(judged)} judged queries")
     prepared, languages = prepare_queries(searcher, index, judged)
-    params, outcomes = searcher.params, []
+    params, outcomes = searcher.params, list[LanguageOutcome]()
     if lexical:
         params, outcomes = tune_boosts(searcher, index, params, judged, prepared, held_out=held_out,
                                        min_queries=min_queries)

@@ -11,7 +11,7 @@ from pathlib import Path
 from ingest.readers import read_records
 from lingodex.ingest_job import JobRecord, build_ingest_job
 from lingodex.settings import Settings
-from workers.launcher import running_workers
+from lingodex.launcher import running_workers
 
 
 def scratch_settings(settings: Settings, home: Path, **ingest: object) -> Settings:

@@ -1,22 +1,22 @@
-"""Celery configuration derived from lingodex settings."""
+"""Celery configuration derived from the broker settings."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from lingodex.settings import Settings
+from workers.config import BrokerSettings
 
 
 DEFAULT_QUEUE = "celery"
 QUEUES = (DEFAULT_QUEUE, "embed", "index")
 
 
-def embedded_broker_dir(settings: Settings) -> Path:
-    return settings.broker.embedded_dir or settings.home / "broker"
+def embedded_broker_dir(broker: BrokerSettings, home: Path) -> Path:
+    return broker.embedded_dir or home / "broker"
 
 
-def celery_config(settings: Settings) -> dict[str, Any]:
+def celery_config(broker: BrokerSettings, home: Path) -> dict[str, Any]:
     """JSON only (never pickle), late acks so a killed worker's batch is redelivered."""
     config: dict[str, Any] = {
         "task_serializer": "json",
@@ -31,11 +31,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_default_queue": DEFAULT_QUEUE,
         "task_routes": {"lingodex.embed_batch": {"queue": "embed"}, "lingodex.index_batch": {"queue": "index"}},
     }
-    if settings.broker.is_embedded:
-        config.update(_embedded_transport(embedded_broker_dir(settings)))
+    if broker.is_embedded:
+        config.update(_embedded_transport(embedded_broker_dir(broker, home)))
     else:
-        config["broker_url"] = settings.broker.url
-        config["result_backend"] = settings.broker.result_backend or settings.broker.url
+        config["broker_url"] = broker.url
+        config["result_backend"] = broker.result_backend or broker.url
     return config
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from typing import Any
 from time import monotonic
 
 from celery.backends.filesystem import FilesystemBackend
@@ -29,7 +30,7 @@ from kombu.utils.json import dumps
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue, payload, **kwargs):  # noqa: ANN001, ANN202 - kombu's signature
+    def _put(self, queue: str, payload: dict[str, Any], **kwargs: Any) -> None:  # type: ignore[override]  # kombu's own stubs disagree on the name
         name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"  # kombu's own naming and order
         final = os.path.join(self.data_folder_out, name)
         staging = f"{final}.writing"
@@ -46,7 +47,7 @@ class Transport(filesystem.Transport):
 
 
 class ResultBackend(FilesystemBackend):
-    def set(self, key, value):  # noqa: ANN001, ANN201 - Celery's signature
+    def set(self, key: bytes, value: str | bytes) -> None:
         final = self._filename(key)
         staging = final + b".writing"
         with self.open(staging, "wb") as handle:

@@ -9,10 +9,12 @@ sets them), so a line logged deep inside a task can still be traced to its load.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import current_task, signals
+from celery.app.task import Context
 
-from lingodex.settings import LogSettings
+from workers.config import LogSettings
 
 JOB_HEADER = "lingodex_job"
 BATCH_HEADER = "lingodex_batch"
@@ -30,7 +32,7 @@ class TaskContext(logging.Filter):
         return True
 
 
-def header(request, name: str):  # noqa: ANN001, ANN202 - celery's Context; any JSON value
+def header(request: Context, name: str) -> Any:
     """Custom headers: on the request itself (Celery's protocol 2), or under request.headers."""
     return getattr(request, name, None) or (getattr(request, "headers", None) or {}).get(name)
 

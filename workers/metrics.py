@@ -13,12 +13,17 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from celery import signals
+from celery import Task, signals
 
-from lingodex.settings import Settings
 from workers.celery_config import QUEUES, embedded_broker_dir
+from workers.config import BrokerSettings, WorkerSettings
+
+if TYPE_CHECKING:  # prometheus_client is imported only after prepare() has set its directory
+    from prometheus_client.metrics_core import Metric
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client when it is imported
 BATCH_TASKS = ("lingodex.embed_batch", "lingodex.index_batch")
@@ -26,18 +31,18 @@ DOCUMENT_OUTCOMES = (("embed", "embedded"), ("embed", "cache_hits"), ("embed", "
                      ("index", "written"), ("index", "rejected"))  # index/rejected: what becomes dead letters
 
 
-def prepare(settings: Settings, worker_name: str) -> None:
+def prepare(worker: WorkerSettings, broker: BrokerSettings, home: Path, worker_name: str) -> None:
     """Before prometheus_client is imported: give this worker its own, empty multi-process directory."""
-    if settings.worker.metrics_port is None:
+    if worker.metrics_port is None:
         return
-    directory = settings.home / "metrics" / worker_name
+    directory = home / "metrics" / worker_name
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
     os.environ[MULTIPROC_ENV] = str(directory)
-    _connect_signals(settings)
+    _connect_signals(worker.metrics_port, QueueDepth(broker, home))
 
 
-def _connect_signals(settings: Settings) -> None:
+def _connect_signals(port: int, queue_depth: QueueDepth) -> None:
     from prometheus_client import Counter, Histogram
 
     documents = Counter("lingodex_documents", "Documents by stage and outcome", ["stage", "outcome"])
@@ -61,7 +66,7 @@ def _connect_signals(settings: Settings) -> None:
         started[task_id] = time.perf_counter()
 
     @signals.task_postrun.connect(weak=False)
-    def _finish(task_id: str, task, retval, state: str, **_: object) -> None:  # noqa: ANN001
+    def _finish(task_id: str, task: Task, retval: Any, state: str, **_: object) -> None:
         began = started.pop(task_id, None)
         if began is not None:
             batch_seconds.labels(task.name).observe(time.perf_counter() - began)
@@ -79,11 +84,11 @@ def _connect_signals(settings: Settings) -> None:
                 bulk_errors.labels(error_type(rejection["reason"])).inc()
 
     @signals.task_retry.connect(weak=False)
-    def _retry(sender, **_: object) -> None:  # noqa: ANN001
+    def _retry(sender: Task, **_: object) -> None:
         retries.labels(sender.name).inc()
 
     @signals.task_failure.connect(weak=False)
-    def _failure(sender, exception: BaseException, **_: object) -> None:  # noqa: ANN001
+    def _failure(sender: Task, exception: BaseException, **_: object) -> None:
         failures.labels(sender.name, type(exception).__name__).inc()
 
     @signals.worker_ready.connect(weak=False)
@@ -93,8 +98,8 @@ def _connect_signals(settings: Settings) -> None:
 
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
-        registry.register(QueueDepth(settings))
-        start_http_server(settings.worker.metrics_port, registry=registry)
+        registry.register(queue_depth)
+        start_http_server(port, registry=registry)
 
 
 def texts_up_to(count: int) -> str:
@@ -110,10 +115,10 @@ def error_type(reason: str) -> str:
 class QueueDepth:
     """lingodex_queue_depth{queue}: messages waiting in the broker, read when Prometheus scrapes."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, broker: BrokerSettings, home: Path) -> None:
+        self.broker, self.home = broker, home
 
-    def collect(self):  # noqa: ANN201 - prometheus_client collector protocol
+    def collect(self) -> Iterator[Metric]:  # prometheus_client's collector protocol
         from prometheus_client.core import GaugeMetricFamily
 
         family = GaugeMetricFamily("lingodex_queue_depth", "Messages waiting in the broker", labels=["queue"])
@@ -122,13 +127,13 @@ class QueueDepth:
         yield family
 
     def _depths(self) -> dict[str, int]:
-        if self.settings.broker.is_embedded:  # kombu's filesystem transport: <ms>_<uuid>.<queue>.msg files
-            folder = embedded_broker_dir(self.settings) / "queue"
+        if self.broker.is_embedded:  # kombu's filesystem transport: <ms>_<uuid>.<queue>.msg files
+            folder = embedded_broker_dir(self.broker, self.home) / "queue"
             names = [path.name for path in Path(folder).iterdir()] if folder.exists() else []
             return {queue: sum(name.endswith(f".{queue}.msg") for name in names) for queue in QUEUES}
         import redis
 
-        connection = redis.Redis.from_url(self.settings.broker.url)
+        connection = redis.Redis.from_url(self.broker.url)
         try:
             return {queue: int(connection.llen(queue)) for queue in QUEUES}
         finally:

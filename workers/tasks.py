@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import os
 import socket
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
+from celery import Task
 from celery.utils.log import get_task_logger
+from opensearchpy import OpenSearch
 
-from encoder import Encoder, load_encoder
+from encoder import Encoder
 from ingest.batch import embed_records, index_embedded
 from ingest.documents import PreparedRecord
 from ingest.embedding_cache import stored_documents
@@ -32,8 +34,7 @@ from ingest.index_versions import centroids_of
 from ingest.indexer import ClusterUnavailable, cluster_call
 from ingest.load_lock import is_cancelled
 from ingest.mappings import PRODUCTS, language_fields
-from lingodex.connection import opensearch_client
-from workers.app import app, current_settings
+from workers.app import app, context
 from workers.logs import JOB_HEADER, header
 
 log = get_task_logger(__name__)
@@ -49,7 +50,13 @@ RETRY_POLICY: dict[str, Any] = {
 @cache
 def _encoder() -> Encoder:
     """One encoder per worker process, loaded on first use."""
-    return load_encoder(current_settings().encoder)
+    return context().encoder()
+
+
+@cache
+def _client() -> OpenSearch:
+    """One OpenSearch client (and connection pool) per worker process, made on first use: never across a fork."""
+    return context().opensearch()
 
 
 @app.task(name="lingodex.ping")
@@ -59,12 +66,12 @@ def ping() -> dict[str, Any]:
 
 
 @app.task(name="lingodex.embed_batch", bind=True, **RETRY_POLICY)
-def embed_batch(self, index: str, cache_indices: list[str], records: list[dict[str, Any]]) -> dict[str, Any]:
+def embed_batch(self: Task, index: str, cache_indices: list[str], records: list[dict[str, Any]]) -> dict[str, Any]:
     """Vectors for a batch, reusing those the index already holds for the same text."""
     prepared = [PreparedRecord.model_validate(record) for record in records]
-    client = opensearch_client(current_settings().opensearch)
+    client = _client()
     stored = stored_documents(client, [index, *cache_indices], [record.id for record in prepared])
-    centroids = {name: cluster_call(lambda name=name: centroids_of(client, name))  # each index's _meta read once
+    centroids = {name: cluster_call(partial(centroids_of, client, name))  # each index's _meta read once
                  for name in {index, *(found.index for found in stored.values())}}
     embedded = embed_records(prepared, _encoder(), stored, index, language_fields(PRODUCTS),
                              centroids=centroids[index], stored_centroids=centroids)
@@ -73,9 +80,9 @@ def embed_batch(self, index: str, cache_indices: list[str], records: list[dict[s
 
 
 @app.task(name="lingodex.index_batch", bind=True, **RETRY_POLICY)
-def index_batch(self, embedded: dict[str, Any], index: str, refresh: bool = False) -> dict[str, Any]:
+def index_batch(self: Task, embedded: dict[str, Any], index: str, refresh: bool = False) -> dict[str, Any]:
     """Bulk-index one embedded batch; per-document refusals come back as rejections."""
-    client = opensearch_client(current_settings().opensearch)
+    client = _client()
     job = header(self.request, JOB_HEADER)
     if job and cluster_call(lambda: is_cancelled(client, job)):  # its load stopped: nobody counts this batch any more
         log.warning("batch of a cancelled load not indexed", extra={"index": index, "job": job})
@@ -89,12 +96,12 @@ def index_batch(self, embedded: dict[str, Any], index: str, refresh: bool = Fals
 
 
 @app.task(name="lingodex.language_sums", bind=True, **RETRY_POLICY)
-def language_sums_task(self, texts: list[str], langs: list[str]) -> dict[str, Any]:
+def language_sums_task(self: Task, texts: list[str], langs: list[str]) -> dict[str, Any]:
     """Per-language sums of a sample's passage and query vectors: the catalog side of a new version's centroids."""
     return language_sums(_encoder(), texts, langs).to_json()
 
 
 @app.task(name="lingodex.reference_sums", bind=True, **RETRY_POLICY)
-def reference_sums_task(self) -> dict[str, Any]:
+def reference_sums_task(self: Task) -> dict[str, Any]:
     """The shipped reference sentences' sums for this worker's model (embedded once per model, then cached)."""
-    return reference_sums(_encoder(), current_settings().encoder.cache_dir).to_json()
+    return reference_sums(_encoder(), context().model_cache).to_json()

@@ -8,7 +8,8 @@ import pytest
 
 from lingodex.settings import Settings
 from workers.app import client_app
-from workers.launcher import running_workers
+from workers.celery_config import celery_config
+from lingodex.launcher import running_workers
 
 REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own, so tests never meet real queues
 
@@ -27,6 +28,6 @@ def test_a_task_runs_in_the_worker_process_we_started(settings: Settings, tmp_pa
     })
     log = tmp_path / "worker.log"
     with running_workers(worker_settings, log_file=log) as worker:
-        result = client_app(worker_settings).send_task("lingodex.ping").get(timeout=120)
+        result = client_app(celery_config(worker_settings.broker, worker_settings.home)).send_task("lingodex.ping").get(timeout=120)
         assert worker.poll() is None, log.read_text()
         assert parent_pid(result["pid"]) == worker.pid

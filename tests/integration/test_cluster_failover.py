@@ -25,7 +25,7 @@ from lingodex.settings import Settings
 from tests.catalogs import write_catalog
 from tests.indices import drop_with_versions
 from tests.loads import load_in_background, scratch_settings, wait_for
-from workers.launcher import running_workers
+from lingodex.launcher import running_workers
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "deploy/local/opensearch.sh"

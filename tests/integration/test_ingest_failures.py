@@ -21,7 +21,7 @@ from lingodex.ingest_job import JobRecord
 from lingodex.settings import Settings
 from tests.catalogs import write_catalog
 from tests.loads import load_in_background, scratch_settings, wait_for
-from workers.launcher import running_workers
+from lingodex.launcher import running_workers
 
 REPO = Path(__file__).resolve().parents[2]
 RECORDS = 1500

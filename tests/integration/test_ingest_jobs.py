@@ -18,7 +18,7 @@ from lingodex.settings import Settings
 from tests.catalogs import VOCABULARY, write_catalog
 from tests.indices import drop_with_versions
 from tests.loads import live_workers, scratch_settings, wait_for
-from workers.launcher import running_workers
+from lingodex.launcher import running_workers
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 GOOD = {"id": "good-1", "title": "Wireless noise cancelling headphones", "lang": "en", "price": 99.5, "currency": "EUR"}

@@ -17,7 +17,7 @@ from lingodex.ingest_job import build_ingest_job
 from lingodex.settings import Settings
 from tests.catalogs import write_catalog
 from tests.loads import load_in_background, scratch_settings
-from workers.launcher import running_workers
+from lingodex.launcher import running_workers
 
 
 def free_port() -> int:

@@ -18,7 +18,7 @@ from workers.celery_config import QUEUES
 
 def worker_command(concurrency: int, name: str) -> list[str]:
     return [
-        sys.executable, "-m", "celery", "-A", "workers.worker", "worker",
+        sys.executable, "-m", "celery", "-A", "lingodex.celery_worker", "worker",
         "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork",
         "--without-gossip", "--without-mingle", f"--hostname={name}@%h", f"--queues={','.join(QUEUES)}",
     ]

@@ -1,0 +1,58 @@
+"""Settings the ingest package reads: the vector field, language centroids, the promotion guard.
+
+lingodex.settings composes them into the whole Settings; ingest itself never reads more than these.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ingest.promotion import PromotionPolicy
+
+
+class VectorSettings(BaseModel):
+    """The knn_vector field. faiss needs the k-NN native libraries (official tarball or image)."""
+
+    model_config = ConfigDict(extra="forbid")  # a typo is an error with its path, never dropped
+
+    engine: Literal["lucene", "faiss"] = "lucene"
+    space_type: Literal["cosinesimil", "innerproduct", "l2"] = "cosinesimil"
+    m: int = Field(16, ge=2, le=512, description="HNSW graph degree")
+    ef_construction: int = Field(128, ge=2)
+    fp16: bool = Field(False, description="store vectors as fp16 (faiss scalar quantisation): half the memory")
+
+    @model_validator(mode="after")
+    def _fp16_needs_faiss(self) -> VectorSettings:
+        if self.fp16 and self.engine != "faiss":
+            raise ValueError("vectors.fp16 needs engine faiss (it is faiss's 'sq' encoder); lucene stores fp32")
+        return self
+
+    def method(self) -> dict[str, Any]:
+        parameters: dict[str, Any] = {"m": self.m, "ef_construction": self.ef_construction}
+        if self.fp16:
+            parameters["encoder"] = {"name": "sq", "parameters": {"type": "fp16"}}
+        return {"name": "hnsw", "engine": self.engine, "parameters": parameters}
+
+
+class CentringSettings(BaseModel):
+    """Language centroids taken out of every vector of a new index version (ingest/centring.py)."""
+
+    model_config = ConfigDict(extra="forbid")  # a typo is an error with its path, never dropped
+
+    enabled: bool = Field(True, description="centre the vectors of new index versions by their language's mean")
+    sample: int = Field(2000, ge=1, description="the first valid records of a load that estimate the catalog's centroids")
+    min_documents: int = Field(30, ge=1, description="a language with fewer in the sample uses the reference centroid")
+
+
+class PromotionSettings(BaseModel):
+    """When a new version may replace the serving one (ingest/promotion.py); `--force` overrides per load."""
+
+    model_config = ConfigDict(extra="forbid")  # a typo is an error with its path, never dropped
+
+    max_rejected: float = Field(0.01, ge=0, le=1, description="share of the records read that may be rejected")
+    min_kept: float = Field(0.9, ge=0, description="share of the serving version's documents the new one must hold")
+
+    def policy(self, *, force: bool = False) -> PromotionPolicy:
+        return PromotionPolicy(self.max_rejected, self.min_kept, force)

@@ -1,0 +1,5 @@
+"""The query side's one error base: a search that cannot be run as asked."""
+
+
+class SearchError(Exception):
+    """A query, filter or page the search cannot serve (the message says which and why)."""
