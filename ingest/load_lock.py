@@ -106,7 +106,7 @@ class LoadLock:
             return None
 
     def _stale(self, source: dict[str, Any]) -> bool:
-        if source.get("host") == socket.gethostname() and not _alive(int(source.get("pid") or 0)):
+        if source.get("host") == socket.gethostname() and not process_alive(int(source.get("pid") or 0)):
             return True
         return time.time() - float(source.get("heartbeat_at") or 0) > self.stale_after_s
 
@@ -142,7 +142,8 @@ def _ensure_locks_index(client: OpenSearch) -> None:
                 raise
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (one we may not signal counts as running)."""
     if pid <= 0:
         return False
     try:

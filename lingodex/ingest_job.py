@@ -31,7 +31,7 @@ from ingest.centring import LanguageSums, estimate
 from ingest.dead_letters import write_dead_letters
 from ingest.documents import PreparedRecord, embedding_text, vector_language
 from ingest.index_versions import Target, bulk_load_settings, encoder_of, record_centroids, resolve_target, swap_alias
-from ingest.load_lock import LoadLock, mark_cancelled
+from ingest.load_lock import LoadLock, mark_cancelled, process_alive
 from ingest.mappings import PRODUCTS, EncoderIdentity, index_body
 from ingest.promotion import PromotionPolicy, refusal
 from ingest.readers import SourceRecord
@@ -96,19 +96,9 @@ def load_job(settings: Settings, job_id: str) -> JobRecord:
     if not path.is_file():
         raise FileNotFoundError(f"no job {job_id!r} under {jobs_dir(settings)} (an --async job writes it within seconds)")
     job = JobRecord.model_validate_json(path.read_text())
-    if job.state == "running" and not _alive(job.pid):
+    if job.state == "running" and not process_alive(job.pid):
         job.state, job.error = "failed", f"the process running it (pid {job.pid}) is gone; see {path.with_suffix('.log')}"
     return job
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class IngestJob:

@@ -34,9 +34,18 @@ def cli_env(settings: Settings, home: Path) -> dict[str, str]:
             "LINGODEX_ENCODER__CACHE_DIR": str(settings.encoder.cache_dir), "LINGODEX_INGEST__BATCH_SIZE": "50"}
 
 
-def start_load(path: Path, alias: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "lingodex.cli", "ingest", str(path), "--index", alias],
+def load_under_way(path: Path, alias: str, env: dict[str, str], home: Path) -> subprocess.Popen[str]:
+    """`lingodex ingest` started, and past its first indexed batch."""
+    load = subprocess.Popen([sys.executable, "-m", "lingodex.cli", "ingest", str(path), "--index", alias],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wait_for(lambda: indexed_so_far(home, path) > 0 or load.poll() is not None, 300, f"{path.name} to index a batch")
+    assert load.poll() is None, f"{path.name} was loaded before the test could act during the load"
+    return load
+
+
+def load_to_the_end(path: Path, alias: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "lingodex.cli", "ingest", str(path), "--index", alias],
+                          env=env, capture_output=True, text=True, timeout=300)
 
 
 def jobs_of(home: Path, source: Path) -> list[dict]:
@@ -67,13 +76,9 @@ def test_a_small_load_during_a_big_one_from_the_same_home_leaves_the_big_one_com
     env = cli_env(settings, home)
     write_catalog(tmp_path / "big.jsonl", 1500)
     write_other_catalog(tmp_path / "small.jsonl", 4)
-    big = start_load(tmp_path / "big.jsonl", index_name, env)
-    wait_for(lambda: indexed_so_far(home, tmp_path / "big.jsonl") > 0 or big.poll() is not None, 300,
-             "the big load to index its first batch")
-    assert big.poll() is None, "the big load ended before the small one could overlap it"
+    big = load_under_way(tmp_path / "big.jsonl", index_name, env, home)
 
-    small = subprocess.run([sys.executable, "-m", "lingodex.cli", "ingest", str(tmp_path / "small.jsonl"),
-                            "--index", second_alias], env=env, capture_output=True, text=True, timeout=300)
+    small = load_to_the_end(tmp_path / "small.jsonl", second_alias, env)
     assert small.returncode == 0, small.stdout + small.stderr
     assert big.poll() is None, "the small load finished while the big one still runs"
 
@@ -90,10 +95,7 @@ def test_ctrl_c_mid_load_then_an_unrelated_load_indexes_nothing_of_the_cancelled
     env = cli_env(settings, home)
     write_catalog(tmp_path / "cancelled.jsonl", 1500)
     write_other_catalog(tmp_path / "next.jsonl", 4)
-    load = start_load(tmp_path / "cancelled.jsonl", index_name, env)
-    wait_for(lambda: indexed_so_far(home, tmp_path / "cancelled.jsonl") > 0 or load.poll() is not None, 300,
-             "the load to index its first batch")
-    assert load.poll() is None, "the load ended before it could be interrupted"
+    load = load_under_way(tmp_path / "cancelled.jsonl", index_name, env, home)
 
     load.send_signal(signal.SIGINT)
     output, _ = load.communicate(timeout=120)
@@ -103,8 +105,7 @@ def test_ctrl_c_mid_load_then_an_unrelated_load_indexes_nothing_of_the_cancelled
     assert "stopped (Ctrl-C)" in cancelled["error"]
     assert not client.indices.get(index=f"{index_name}-v*"), "the unfinished first version is deleted"
 
-    after = subprocess.run([sys.executable, "-m", "lingodex.cli", "ingest", str(tmp_path / "next.jsonl"),
-                            "--index", second_alias], env=env, capture_output=True, text=True, timeout=300)
+    after = load_to_the_end(tmp_path / "next.jsonl", second_alias, env)
     assert after.returncode == 0, after.stdout + after.stderr
     time.sleep(2)  # let anything still in flight land, if it could
     client.indices.refresh(index=f"{second_alias}*")
