@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 NODES  ?= 3
-# pip extras: on a GPU host `make setup EXTRAS=gpu,export,aws,test` (onnxruntime-gpu instead of onnxruntime)
-EXTRAS ?= cpu,export,aws,test
+# pip extras: on a GPU host `make setup EXTRAS=gpu,export,train,aws,test` (onnxruntime-gpu instead of onnxruntime)
+EXTRAS ?= cpu,export,train,aws,test
 
 .PHONY: help setup demo test lint unit-test deploy-tools \
         opensearch-up opensearch-down opensearch-status \

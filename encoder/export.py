@@ -165,8 +165,10 @@ def _export_into(target: Path, model_dir: Path, profile: ModelProfile, spec: Exp
 def _export_fp32(model_dir: Path, out_dir: Path, opset: int) -> None:
     from optimum.exporters.onnx import main_export
 
+    # library_name: a directory sentence-transformers wrote (a fine-tuned model) would otherwise be exported
+    # with that library's pooling; lingodex adds its own (onnx_pooling.py) to the plain transformer's output
     main_export(model_name_or_path=str(model_dir), output=str(out_dir), task="feature-extraction",
-                opset=opset, device="cpu", do_validation=False, local_files_only=True)
+                opset=opset, device="cpu", do_validation=False, local_files_only=True, library_name="transformers")
 
 
 DownProjections = Literal["per_token", "per_tensor", "fp32"]

@@ -156,6 +156,63 @@ def model_export(
 
 
 @app.command()
+def finetune(
+    catalog: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Catalog (.jsonl, .csv, .parquet) whose "
+                                            "records name their group.")],
+    group_field: Annotated[str, typer.Option(help="The field that groups listings of one product (e.g. label_group).")],
+    text_field: Annotated[str, typer.Option(help="The text to learn from.")] = "title",
+    output: Annotated[Path | None, typer.Option(help="Where the model goes (default <home>/models/finetuned/<name>).")] = None,
+    held_out: Annotated[float, typer.Option(min=0.0, max=0.9, help="Share of groups kept out of training (by a stable "
+                                            "hash of the group), for checking the model afterwards.")] = 0.0,
+    pairs_per_group: Annotated[int, typer.Option(min=1, help="Most pairs taken from one group.")] = 10,
+    parallel: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="TSV of sentence pairs (text, tab, "
+                                                  "translation) mixed in to keep cross-lingual alignment.")] = None,
+    epochs: Annotated[int, typer.Option(min=1)] = 1,
+    batch_size: Annotated[int, typer.Option(min=2, help="Pairs per batch; the others of a batch are the negatives.")] = 32,
+    learning_rate: Annotated[float, typer.Option()] = 2e-5,
+    lora: Annotated[bool, typer.Option(help="Train LoRA adapters (peft) and merge them, instead of every weight.")] = False,
+    seed: Annotated[int, typer.Option()] = 13,
+    name: Annotated[str | None, typer.Option(help="The new profile's name (default <base>-ft-<data hash>).")] = None,
+) -> None:
+    """Fine-tune the configured encoder on pairs of listings of one product, and write it as a new model + profile.
+
+    Then set encoder.profile to the printed profile.yaml, and `lingodex reindex` builds a version with it.
+    """
+    from encoder.finetune import FinetuneSpec, TrainingData, finetune as train
+    from encoder.model_source import resolve_model_dir
+    from encoder.profile import load_profile
+    from ingest.readers import read_records
+    from ingest.training_pairs import GroupedTexts, parallel_pairs
+
+    rows, skipped = [], 0
+    for record in read_records(catalog):
+        fields = record.fields or {}
+        group, text = fields.get(group_field), fields.get(text_field)
+        if group is None or not isinstance(text, str) or not text.strip():
+            skipped += 1
+            continue
+        rows.append((str(group), text))
+    train_groups, kept_out = GroupedTexts.of(rows).split(held_out)
+    pairs = train_groups.pairs(pairs_per_group)
+    extra = parallel_pairs(parallel) if parallel else []
+    settings = state.settings.encoder
+    profile = load_profile(settings.profile)
+    base = resolve_model_dir(profile, settings.models_dir)
+    spec = FinetuneSpec(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed, lora=lora,
+                        name=name or "")
+    data = TrainingData(pairs, extra, {"catalog": str(catalog), "group_field": group_field, "text_field": text_field,
+                                       "records_skipped": skipped, "groups": len(train_groups.groups),
+                                       "held_out_groups": len(kept_out.groups), "held_out_share": held_out})
+    target = output or settings.models_dir.parent / "finetuned" / (name or f"{profile.name}-ft-{data.fingerprint()}")
+    console.print(f"{len(pairs):,} pairs from {len(train_groups.groups):,} groups ({len(kept_out.groups):,} kept out, "
+                  f"{skipped:,} records without {group_field} or {text_field}), {len(extra):,} parallel pairs")
+    result = train(base, profile, data, target, spec)
+    console.print(f"trained in {result.seconds:.0f} s, loss {result.losses[0]:.3f} → {result.losses[-1]:.3f}\n"
+                  f"model: {result.model_dir}\nprofile: {result.profile_path}\nnext: set encoder.profile to that "
+                  "file (LINGODEX_ENCODER__PROFILE), `lingodex model export`, then `lingodex reindex`")
+
+
+@app.command()
 def status(fmt: OutputFormat = "table") -> None:
     """Cluster health, OpenSearch version and the plugins lingodex uses."""
     from lingodex.connection import installed_plugins, opensearch_client
@@ -393,17 +450,18 @@ def _knn_clauses(request: dict) -> list[dict]:
 @app.command()
 def worker(
     concurrency: Annotated[int | None, typer.Option(help="Worker processes (default: worker.concurrency).")] = None,
-    queues: Annotated[str | None, typer.Option(help="Comma-separated queues to consume.")] = None,
+    queues: Annotated[str | None, typer.Option(help="Comma-separated queues to consume (default: all of lingodex's: "
+                                               "celery, embed, index).")] = None,
 ) -> None:
     """Run a Celery worker in the foreground (what containers and systemd run)."""
     from lingodex.worker import bootstrap
+    from workers.celery_config import QUEUES
 
     celery_app = bootstrap(state.settings)
     argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency or state.settings.worker.concurrency}"]
     if state.settings.broker.is_embedded:
         argv += ["--without-gossip", "--without-mingle"]
-    if queues:
-        argv.append(f"--queues={queues}")
+    argv.append(f"--queues={queues or ','.join(QUEUES)}")  # Celery's default is its own queue only: batches would wait
     celery_app.worker_main(argv)
 
 
@@ -584,15 +642,22 @@ def reindex(
     alias: Annotated[str | None, typer.Option(help="Alias to rebuild; default ingest.alias.")] = None,
     start_workers: Annotated[bool | None, typer.Option(help="Start local worker processes (default: with the embedded broker).")] = None,
     force: Annotated[bool, typer.Option(help="Promote the new version even if it lost records (never when empty).")] = False,
+    model: Annotated[str | None, typer.Option(help="Encoder profile to build it with (a shipped name or a profile "
+                                              "YAML, e.g. the one `lingodex finetune` wrote); default encoder.profile.")] = None,
 ) -> None:
     """Rebuild the alias's index as a new version with the configured encoder and mapping, then swap the alias.
 
     Products come from the index itself (each document keeps the record it was
     loaded from), so no catalog file is needed. The old version stays until
-    `lingodex drop-version` removes it.
+    `lingodex drop-version` removes it. With --model, local workers embed with that profile; remote workers
+    must be started with it (encoder.profile) too.
     """
     from ingest.index_versions import alias_indices, stored_records
     from lingodex.connection import opensearch_client
+
+    if model:
+        encoder = state.settings.encoder.model_copy(update={"profile": model})
+        state.settings = state.settings.model_copy(update={"encoder": encoder})
 
     alias = alias or state.settings.ingest.alias
     client = opensearch_client(state.settings.opensearch)

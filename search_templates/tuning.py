@@ -37,8 +37,10 @@ from search_templates.lexical_tuning import prepare_queries, tune_boosts
 from search_templates.query_builder import SearchQuery
 from search_templates.search_params import LanguageParams, SearchParams
 from search_templates.searcher import HybridSearcher, fuse
+from search_templates.templates import DENSE, LEXICAL
 
 log = logging.getLogger(__name__)
+WINDOWS_PER_REQUEST = 50  # queries per _msearch when fetching fusion windows
 WEIGHTS = [round(0.1 * step, 1) for step in range(11)]
 NORMALIZATIONS = [("min_max", "arithmetic_mean"), ("min_max", "geometric_mean"), ("min_max", "harmonic_mean"),
                   ("l2", "arithmetic_mean"), ("l2", "geometric_mean"), ("l2", "harmonic_mean"),
@@ -76,14 +78,20 @@ def fetch_windows(searcher: HybridSearcher, index: str, judged: Sequence[JudgedQ
     params = params or searcher.params
     if prepared is None:
         prepared, _ = prepare_queries(searcher, index, judged)
-    windows = {}
-    for query in judged:
-        deep = width + len(query.exclude)
-        language = params.for_language(prepared[query.id].lang)
-        wide = language.model_copy(update={"window": deep, "k": max(language.k, deep)})
-        ranked, _ = searcher.sub_query_hits(index, prepared[query.id], wide)
-        windows[query.id] = [fusion.Ranked(query.without_excluded(sub_query.hits)[:width]) for sub_query in ranked]
+    windows: Windows = {}
+    for start in range(0, len(judged), WINDOWS_PER_REQUEST):  # one _msearch per sub-query for a chunk of queries
+        chunk = judged[start:start + WINDOWS_PER_REQUEST]
+        asked = [(prepared[query.id], _widened(params.for_language(prepared[query.id].lang), width + len(query.exclude)))
+                 for query in chunk]
+        lexical, dense = (searcher.sub_query_many(index, template, asked) for template in (LEXICAL, DENSE))
+        for query, *ranked in zip(chunk, lexical, dense, strict=True):
+            windows[query.id] = [fusion.Ranked(query.without_excluded(sub_query.hits)[:width]) for sub_query in ranked]
     return windows, {qid: query.lang for qid, query in prepared.items()}
+
+
+def _widened(params: LanguageParams, depth: int) -> LanguageParams:
+    """``params`` fetching ``depth`` hits from each sub-query (k at least as deep)."""
+    return params.model_copy(update={"window": depth, "k": max(params.k, depth)})
 
 
 def score(judged: Sequence[JudgedQuery], windows: Windows, languages: dict[str, str], params: LanguageParams) -> Report:

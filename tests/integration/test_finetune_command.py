@@ -1,0 +1,50 @@
+"""`lingodex finetune` from a catalog with a grouping field: pairs per group, groups kept out whole, a usable profile."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from opensearchpy import OpenSearch
+
+from encoder.finetune import CARD
+from encoder.profile import load_profile
+from ingest.index_versions import alias_indices
+from lingodex.settings import Settings
+from tests.integration.test_cli_errors import lingodex
+
+PRODUCTS = {"kettle": ["Electric kettle 1.7 l", "Kettle electric 1,7 liter", "Stainless kettle 1.7l"],
+            "lamp": ["LED desk lamp", "Desk lamp LED dimmable", "Dimmable LED lamp for desks"],
+            "mug": ["Ceramic mug 350 ml", "Coffee mug ceramic", "350ml ceramic coffee mug"],
+            "bag": ["Hiking backpack 30 l", "Backpack for hiking 30L", "30 litre trekking backpack"],
+            "case": ["Phone case clear", "Clear phone cover", "Transparent phone case"],
+            "mat": ["Yoga mat non-slip", "Non slip yoga mat", "Anti-slip exercise mat"]}
+
+
+def test_finetune_writes_a_model_and_profile_reindex_serves_it(settings: Settings, client: OpenSearch, index_name: str,
+                                                                tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog.csv"
+    with catalog.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "title", "group"])
+        writer.writerows([f"{group}-{n}", title, group] for group, titles in PRODUCTS.items()
+                         for n, title in enumerate(titles))
+        writer.writerow(["orphan", "A record without a group", ""])
+    done = lingodex(settings, tmp_path, "finetune", str(catalog), "--group-field", "group", "--batch-size", "4",
+                    "--epochs", "2", "--learning-rate", "1e-4", "--name", "e5-small-shop", "--output", str(tmp_path / "model"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "18 pairs from 6 groups (0 kept out, 1 records without group or title)" in done.stdout
+    profile = load_profile(str(tmp_path / "model" / "profile.yaml"))
+    assert (profile.name, profile.source) == ("e5-small-shop", str((tmp_path / "model").resolve()))
+    card = json.loads((tmp_path / "model" / CARD).read_text())
+    assert (card["data"]["pairs"], card["data"]["group_field"]) == (18, "group")
+    assert card["loss"]["last"] < card["loss"]["first"]
+
+    loaded = lingodex(settings, tmp_path, "ingest", str(catalog), "--index", index_name)
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    rebuilt = lingodex(settings, tmp_path, "reindex", "--alias", index_name, "--model", str(tmp_path / "model" / "profile.yaml"))
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    (serving,) = alias_indices(client, index_name)
+    encoder = client.indices.get_mapping(index=serving)[serving]["mappings"]["_meta"]["encoder"]
+    assert encoder["model_id"] == "e5-small-shop" and client.count(index=index_name)["count"] == 19
