@@ -43,7 +43,9 @@ def test_finetune_writes_a_model_and_profile_reindex_serves_it(settings: Setting
 
     loaded = lingodex(settings, tmp_path, "ingest", str(catalog), "--index", index_name)
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
-    rebuilt = lingodex(settings, tmp_path, "reindex", "--alias", index_name, "--model", str(tmp_path / "model" / "profile.yaml"))
+    # fp32: this few-step model at a high learning rate misses the int8 export's parity limits (refused, as it should be)
+    rebuilt = lingodex(settings, tmp_path, "reindex", "--alias", index_name, "--model", str(tmp_path / "model" / "profile.yaml"),
+                       LINGODEX_ENCODER__PRECISION="fp32")
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
     (serving,) = alias_indices(client, index_name)
     encoder = client.indices.get_mapping(index=serving)[serving]["mappings"]["_meta"]["encoder"]
