@@ -30,14 +30,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from search import TATOEBA  # noqa: E402  (bench/search.py: the Tatoeba pair files and their languages)
 from encoder.finetune import FinetuneSpec, TrainingData, finetune  # noqa: E402
 from encoder.model_source import resolve_model_dir  # noqa: E402
 from encoder.profile import ModelProfile, load_profile  # noqa: E402
 from ingest.training_pairs import GroupedTexts  # noqa: E402
 
-TATOEBA = {"ara": "ar", "cmn": "zh", "deu": "de", "fra": "fr", "heb": "he", "hin": "hi", "ind": "id", "ita": "it",
-           "jpn": "ja", "kor": "ko", "nld": "nl", "pol": "pl", "por": "pt", "rus": "ru", "spa": "es", "swe": "sv",
-           "tha": "th", "tur": "tr", "vie": "vi"}
 EVAL_LINES, TRAIN_LINES = range(200, 600), range(600, 1000)
 
 

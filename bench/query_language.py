@@ -36,13 +36,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from search import TATOEBA  # noqa: E402  (bench/search.py: the Tatoeba pair files and their languages)
 from ingest.language import UNDETERMINED, LanguageDetector  # noqa: E402
 from lingodex.settings import IngestSettings  # noqa: E402
 from search_templates.query_language import QueryLanguage  # noqa: E402
 
-TATOEBA = {"ara": "ar", "cmn": "zh", "deu": "de", "fra": "fr", "heb": "he", "hin": "hi", "ind": "id", "ita": "it",
-           "jpn": "ja", "kor": "ko", "nld": "nl", "pol": "pl", "por": "pt", "rus": "ru", "spa": "es", "swe": "sv",
-           "tha": "th", "tur": "tr", "vie": "vi"}
 UNSPACED = {"zh", "ja", "th"}
 SHOPS = {"Indonesian marketplace": ["id", "en"], "European shop": ["en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv"],
          "East Asian marketplace": ["ja", "zh", "ko", "en"], "Middle East shop": ["ar", "he", "tr", "en"]}
