@@ -185,13 +185,13 @@ def _csv_record(position: int, header: list[str], values: list[str] | None, prob
         row[None] = values[len(header):]
     bad = [key for key, value in row.items() if _has_surrogates(key) or _has_surrogates(value)]
     if bad:
-        return SourceRecord(position, None, f"invalid UTF-8 in column(s) {bad}", _raw_row(row))
+        return SourceRecord(position, None, f"invalid UTF-8 in column(s) {bad}", raw_text(row))
     if len(values) > len(header):
         return SourceRecord(position, None, f"row has {len(values) - len(header)} more value(s) than the header",
-                            _raw_row(row))
+                            raw_text(row))
     if len(values) < len(header):
         return SourceRecord(position, None, f"row has {len(header) - len(values)} value(s) fewer than the header's "
-                                            f"{len(header)} columns", _raw_row(row))
+                                            f"{len(header)} columns", raw_text(row))
     return SourceRecord(position, {key: value for key, value in row.items() if value.strip()})
 
 
@@ -251,9 +251,9 @@ class _ReplayableLines:
         self._again.extendleft(reversed(lines))
 
 
-def _raw_row(row: dict[Any, Any]) -> str:
-    """A rejected CSV row as JSON text for its dead letter (invalid bytes replaced)."""
-    return json.dumps(row, ensure_ascii=False, default=str).encode("utf-8", "replace").decode()[:RAW_TEXT_LIMIT]
+def raw_text(record: dict[Any, Any]) -> str:
+    """A rejected record as JSON text for its dead letter (invalid bytes replaced, cut to RAW_TEXT_LIMIT)."""
+    return json.dumps(record, ensure_ascii=False, default=str).encode("utf-8", "replace").decode()[:RAW_TEXT_LIMIT]
 
 
 def _has_surrogates(value: Any) -> bool:

@@ -13,7 +13,7 @@ from ingest.documents import PreparedRecord
 from ingest.field_mapping import FieldMapping, FieldMappingError
 from ingest.language import LanguageDetector, LanguageGuess
 from ingest.normalize import truncate
-from ingest.readers import RAW_TEXT_LIMIT, SourceRecord
+from ingest.readers import SourceRecord, raw_text
 from ingest.schema import CatalogProduct
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class RecordValidator:
         except Exception as error:  # noqa: BLE001 - a record that trips a bug is rejected, not the load stopped
             log.exception("record at position %s could not be checked", source.position)
             return Rejection(source.position, "validate", f"could not be checked ({type(error).__name__}: {error}); "
-                             "please report this record", record_id=_id_of(source.fields), raw=_raw(source.fields))
+                             "please report this record", record_id=_id_of(source.fields), raw=raw_text(source.fields))
 
     def _checked(self, source: SourceRecord, fields: dict[str, Any]) -> PreparedRecord | Rejection:
         record: dict[str, Any] = {}
@@ -135,10 +135,6 @@ def _path_in(record: Any, loc: tuple[int | str, ...]) -> list[str]:
 def _id_of(fields: dict[str, Any]) -> str | None:
     value = fields.get("id")
     return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
-
-
-def _raw(fields: dict[str, Any]) -> str:
-    return json.dumps(fields, ensure_ascii=False, default=str).encode("utf-8", "replace").decode()[:RAW_TEXT_LIMIT]
 
 
 def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:

@@ -250,9 +250,8 @@ def pipelines_list(fmt: OutputFormat = "table") -> None:
 
     params = load_search_params(state.settings.search.params_file)
     users: dict[str, list[str]] = {}
-    for lang in ["default", *params.languages]:
-        name = fusion_pipeline(params.for_language(lang) if lang != "default" else params.default)[0]
-        users.setdefault(name, []).append(lang)
+    for lang, language in params.by_language().items():
+        users.setdefault(fusion_pipeline(language)[0], []).append(lang)
     found = lingodex_pipelines(opensearch_client(state.settings.opensearch))
     rows: list[dict[str, Any]] = [{"name": name, "fusion": pipeline_summary(body), "used_by": users.get(name, [])}
                                   for name, body in sorted(found.items())]
@@ -310,13 +309,13 @@ def evaluate_command(
     judged = load_judgments(judgments, topics)
     index = index or state.settings.ingest.alias
     searcher = build_searcher(state.settings)
-    chosen = [_choice(name, ("hybrid", "lexical", "dense")) for name in strategies or ["lexical", "dense", "hybrid"]]
+    chosen = [_strategy(name) for name in strategies or ["lexical", "dense", "hybrid"]]
     as_json = _output_format(fmt) == "json"
     reports = {}
     with _progress("queries", counts=False) as progress:
         for name in chosen:
             task = progress.add_task(name, total=len(judged), visible=not as_json)
-            retrieve = retriever(searcher, index, _strategy(name))
+            retrieve = retriever(searcher, index, name)
 
             def counted(query: JudgedQuery, retrieve: Callable[[JudgedQuery], tuple[list[tuple[str, float]], str]] = retrieve,
                         task: TaskID = task) -> tuple[list[tuple[str, float]], str]:

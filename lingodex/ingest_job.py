@@ -165,9 +165,7 @@ class IngestJob:
         with suppress(Exception):
             mark_cancelled(self.client, job.id)
         for result, _, _ in self._pending:
-            for step in _chain_results(result):
-                with suppress(Exception):
-                    step.revoke()
+            _revoke(result)
         deadline = time.monotonic() + CANCEL_WAIT_S  # a batch already indexing would re-create a deleted index
         while time.monotonic() < deadline and any(_started(result) for result, _, _ in self._pending):
             time.sleep(0.2)
@@ -283,20 +281,14 @@ class IngestJob:
 
     def _time_out(self, job: JobRecord, result: AsyncResult, batch: list[PreparedRecord], timeout: float) -> None:
         """No worker returned the batch: its records are rejected (replayable) and its tasks revoked."""
-        for step in _chain_results(result):
-            with suppress(Exception):
-                step.revoke()
-        reason = (f"no worker finished this batch within ingest.batch_timeout_s ({timeout:.0f} s): are workers "
-                  "running and consuming the embed and index queues? Replay these letters once they are")
-        self._reject(job, [Rejection(r.position, "index", reason, record_id=r.id, record=r.product.model_dump(mode="json"))
-                           for r in batch])
+        _revoke(result)
+        self._reject_batch(job, batch, f"no worker finished this batch within ingest.batch_timeout_s ({timeout:.0f} s): "
+                           "are workers running and consuming the embed and index queues? Replay these letters once they are")
 
     def _tally(self, job: JobRecord, result: AsyncResult, batch: list[PreparedRecord]) -> None:
         failure = _failure(result)
         if failure is not None:  # retries exhausted or a bug: every record of the batch is rejected, with the cause
-            reason = f"batch failed after retries: {type(failure).__name__}: {failure}"
-            self._reject(job, [Rejection(r.position, "index", reason, record_id=r.id, record=r.product.model_dump(mode="json"))
-                               for r in batch])
+            self._reject_batch(job, batch, f"batch failed after retries: {type(failure).__name__}: {failure}")
             return
         outcome: dict[str, Any] = result.get()
         counts = job.counts
@@ -306,6 +298,11 @@ class IngestJob:
         counts.indexed += outcome["indexed"]
         counts.retried += outcome["retries"]
         self._reject(job, [Rejection(**rejection) for rejection in outcome["rejected"]])
+
+    def _reject_batch(self, job: JobRecord, batch: list[PreparedRecord], reason: str) -> None:
+        """Every record of a batch that never came back, with the cause: nothing is lost, all can be replayed."""
+        self._reject(job, [Rejection(r.position, "index", reason, record_id=r.id, record=r.product.model_dump(mode="json"))
+                           for r in batch])
 
     def _reject(self, job: JobRecord, rejections: list[Rejection]) -> None:
         job.counts.rejected += write_dead_letters(Path(job.dead_letters), job.source, job.id, rejections)
@@ -317,6 +314,13 @@ def _chain_results(result: AsyncResult) -> list[AsyncResult]:
     while chain[-1].parent is not None:
         chain.append(chain[-1].parent)
     return chain
+
+
+def _revoke(result: AsyncResult) -> None:
+    """Revoke every task of a batch's chain; best effort (the embedded broker has no remote control)."""
+    for step in _chain_results(result):
+        with suppress(Exception):
+            step.revoke()
 
 
 def _stopped_by(error: BaseException) -> str:

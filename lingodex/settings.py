@@ -148,10 +148,11 @@ class Settings(BaseSettings):
         worker processes get these settings as a file in <home> and may run from another directory."""
         if self.encoder.cache_dir is None:
             self.encoder.cache_dir = self.home / "models"
-        self.encoder.cache_dir = _absolute(self.encoder.cache_dir)
-        self.ingest.field_mapping = _absolute(self.ingest.field_mapping)
-        self.search.params_file = _absolute(self.search.params_file)
-        self.broker.embedded_dir = _absolute(self.broker.embedded_dir)
+        for *sections, name in PATH_SETTINGS[1:]:  # home: its own validator
+            owner: Any = self
+            for section in sections:
+                owner = getattr(owner, section)
+            setattr(owner, name, _absolute(getattr(owner, name)))
         self.search.translation.models = {pair: path.expanduser().resolve()
                                           for pair, path in self.search.translation.models.items()}
         return self
@@ -182,7 +183,8 @@ class Settings(BaseSettings):
 
 
 _config_override: Path | None = None
-# settings that name files or folders: relative ones in a settings file are relative to that file
+# settings that name files or folders (besides search.translation.models): relative ones in a settings file are
+# relative to that file, and all are made absolute once loaded
 PATH_SETTINGS = (("home",), ("encoder", "cache_dir"), ("ingest", "field_mapping"), ("search", "params_file"),
                  ("broker", "embedded_dir"))
 

@@ -29,8 +29,7 @@ def put_pipeline(client: OpenSearch, name: str, body: dict[str, Any] | None = No
 def push_for_languages(client: OpenSearch, params: SearchParams) -> dict[str, str]:
     """Create the pipeline every language's parameters need; returns language ("default" too) -> pipeline name."""
     known: set[str] = set()
-    return {lang: ensure_pipeline(client, params.for_language(lang) if lang != "default" else params.default, known)
-            for lang in ["default", *params.languages]}
+    return {lang: ensure_pipeline(client, language, known) for lang, language in params.by_language().items()}
 
 
 def fusion_pipeline(params: LanguageParams) -> tuple[str, dict[str, Any]]:
@@ -82,8 +81,7 @@ def lingodex_pipelines(client: OpenSearch) -> dict[str, dict[str, Any]]:
 def unused_pipelines(client: OpenSearch, params: SearchParams) -> list[str]:
     """lingodex's pipelines that no language of ``params`` uses: left by earlier tunings, safe to delete
     once no client searches with the old parameters any more."""
-    used = {fusion_pipeline(params.for_language(lang) if lang != "default" else params.default)[0]
-            for lang in ["default", *params.languages]}
+    used = {fusion_pipeline(language)[0] for language in params.by_language().values()}
     return sorted(set(lingodex_pipelines(client)) - used)
 
 

@@ -86,6 +86,10 @@ class SearchParams(BaseModel):
             self.for_language(lang)  # raises with the offending value
         return self
 
+    def by_language(self) -> dict[str, LanguageParams]:
+        """"default" and every language with its own entry, each with its merged parameters."""
+        return {"default": self.default, **{lang: self.for_language(lang) for lang in self.languages}}
+
     def for_language(self, lang: str) -> LanguageParams:
         override = self.languages.get(lang, {})
         merged = {**self.default.model_dump(), **override}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from opensearchpy import OpenSearch
@@ -34,6 +34,7 @@ Strategy = Literal["hybrid", "lexical", "dense"]
 NEURAL_SEARCH = "opensearch-neural-search"
 CENTROIDS_TTL_S = 10.0  # after an alias swap, queries follow the new version's centroids within this
 SUB_QUERIES = ("lexical", "dense")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -149,19 +150,14 @@ class HybridSearcher:
 
         None when the index is empty or missing: then detection chooses among all the languages it knows.
         """
-        cached = self._catalog_languages.get(index)
-        if cached is None or time.monotonic() - cached[0] > CENTROIDS_TTL_S:
-            try:
-                response = self.client.search(index=index, body={
-                    "size": 0, "track_total_hits": True, "aggs": {"languages": {"terms": {"field": "lang", "size": 200}}}})
-                total = response["hits"]["total"]["value"]
-                found = [bucket["key"] for bucket in response["aggregations"]["languages"]["buckets"]
-                         if bucket["key"] != UNDETERMINED and bucket["doc_count"] >= 0.001 * total]
-            except NotFoundError:  # the search itself reports the missing index
-                found = []
-            cached = (time.monotonic(), found or None)
-            self._catalog_languages[index] = cached
-        return cached[1]
+        def read() -> list[str] | None:
+            response = self.client.search(index=index, body={
+                "size": 0, "track_total_hits": True, "aggs": {"languages": {"terms": {"field": "lang", "size": 200}}}})
+            total = response["hits"]["total"]["value"]
+            return [bucket["key"] for bucket in response["aggregations"]["languages"]["buckets"]
+                    if bucket["key"] != UNDETERMINED and bucket["doc_count"] >= 0.001 * total] or None
+
+        return _fresh(self._catalog_languages, index, read)
 
     def translations(self, text: str, lang: str) -> tuple[tuple[str, str], ...]:
         """``text`` in each of its language's ``translate_to`` languages that a translator has (failures skipped)."""
@@ -174,14 +170,7 @@ class HybridSearcher:
 
     def centroids(self, index: str) -> Centroids | None:
         """``index``'s language centroids, re-read at most every CENTROIDS_TTL_S (an alias may move to a new version)."""
-        cached = self._centroids.get(index)
-        if cached is None or time.monotonic() - cached[0] > CENTROIDS_TTL_S:
-            try:
-                cached = (time.monotonic(), centroids_of(self.client, index))
-            except NotFoundError:  # the search itself reports the missing index
-                cached = (time.monotonic(), None)
-            self._centroids[index] = cached
-        return cached[1]
+        return _fresh(self._centroids, index, lambda: centroids_of(self.client, index))
 
     def template_params_for(self, text: str, *, index: str | None, lang: str | None = None,
                             filters: Filters | None = None, size: int = 10, offset: int = 0) -> dict[str, Any]:
@@ -264,6 +253,19 @@ class HybridSearcher:
         if not self._templates_pushed:
             push_templates(self.client)
             self._templates_pushed = True
+
+
+def _fresh(cache: dict[str, tuple[float, T | None]], index: str, read: Callable[[], T | None]) -> T | None:
+    """``read()`` for ``index``, kept CENTROIDS_TTL_S (an alias may move to a new version); None if it is missing
+    (the search itself then reports the missing index)."""
+    cached = cache.get(index)
+    if cached is None or time.monotonic() - cached[0] > CENTROIDS_TTL_S:
+        try:
+            cached = (time.monotonic(), read())
+        except NotFoundError:
+            cached = (time.monotonic(), None)
+        cache[index] = cached
+    return cached[1]
 
 
 def fuse(ranked: list[fusion.Ranked], params: LanguageParams) -> dict[str, float]:
