@@ -137,8 +137,16 @@ def tatoeba_tasks(directory: Path, per_language: int, rng: random.Random, only: 
                [JudgedQuery(f"en-{i}", english[i], "en", {str(i): 1}) for i in sample])
 
 
-def shopee_task(path: Path, queries: int, rng: random.Random, detect: Callable):  # noqa: ANN201
-    """Every title (or ``queries`` of them) a query for the other titles of its group; its own title excluded."""
+def shopee_task(path: Path, queries: int, rng: random.Random, detect: Callable,  # noqa: ANN201
+                groups_held_out: float = 0.0):
+    """Every title (or ``queries`` of them) a query for the other titles of its group; its own title excluded.
+
+    With ``groups_held_out``, only titles of the groups `lingodex finetune --held-out` kept out of training
+    (the same stable hash) are queries, so a fine-tuned model is scored on products it never saw; every title
+    stays indexed.
+    """
+    from ingest.training_pairs import in_held_out
+
     with path.open(encoding="utf-8", newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["title"].strip()]
     groups: dict[str, list[str]] = defaultdict(list)
@@ -146,7 +154,8 @@ def shopee_task(path: Path, queries: int, rng: random.Random, detect: Callable):
         groups[row["label_group"]].append(row["posting_id"])
     languages = {row["posting_id"]: detect(row["title"]).code for row in rows}
     docs = [(row["posting_id"], row["title"], languages[row["posting_id"]]) for row in rows]
-    candidates = [row for row in rows if len(groups[row["label_group"]]) > 1]
+    candidates = [row for row in rows if len(groups[row["label_group"]]) > 1
+                  and (not groups_held_out or in_held_out(row["label_group"], groups_held_out))]
     if 0 < queries < len(candidates):
         candidates = rng.sample(candidates, queries)
     judged = [JudgedQuery(row["posting_id"], row["title"], languages[row["posting_id"]],
@@ -245,6 +254,8 @@ def main() -> None:
     parser.add_argument("--shopee", type=Path, required=True)
     parser.add_argument("--queries-per-language", type=int, default=250)
     parser.add_argument("--shopee-queries", type=int, default=0, help="0: every title with a group mate")
+    parser.add_argument("--groups-held-out", type=float, default=0.0,
+                        help="only titles of the groups `lingodex finetune --held-out SHARE` kept out are queries")
     parser.add_argument("--languages", default="", help="comma-separated Tatoeba languages (default: all 19)")
     parser.add_argument("--no-tatoeba", action="store_true")
     parser.add_argument("--no-shopee", action="store_true")
@@ -253,6 +264,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_settings()
     encoder = load_encoder(settings.encoder)
+    print(f"encoder: {encoder.model_id} ({settings.encoder.precision})", flush=True)
     searcher = build_searcher(settings, encoder=encoder)
     rng = random.Random(20261122)
     started = time.time()
@@ -261,7 +273,7 @@ def main() -> None:
     only = {lang for lang in args.languages.split(",") if lang}
     tasks = [] if args.no_tatoeba else list(tatoeba_tasks(args.tatoeba, args.queries_per_language, rng, only))
     if not args.no_shopee:
-        tasks.append(shopee_task(args.shopee, args.shopee_queries, rng, searcher.detector.detect))
+        tasks.append(shopee_task(args.shopee, args.shopee_queries, rng, searcher.detector.detect, args.groups_held_out))
     rows = []
     for number, (name, docs, judged) in enumerate(tasks):
         index, plain_index = f"bench-search-{number}", f"bench-search-plain-{number}"
