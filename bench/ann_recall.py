@@ -61,7 +61,7 @@ def embedded(encoder, texts: list[str], cache: Path, name: str, queries: bool = 
 
 def vector_field(m: int, ef_construction: int, dimension: int) -> dict:
     """The shipped mapping's `embedding` field with this HNSW method."""
-    from ingest.mappings import PRODUCTS, EncoderIdentity, index_body
+    from lingodex.ingest.mappings import PRODUCTS, EncoderIdentity, index_body
     from lingodex.settings import VectorSettings
 
     vectors = VectorSettings(m=m, ef_construction=ef_construction)
@@ -103,7 +103,7 @@ def measure(client, queries: np.ndarray, exact: list[set[str]], k: int, ef_searc
 
 
 def main() -> None:
-    from encoder import load_encoder
+    from lingodex.encoder import load_encoder
     from lingodex.connection import opensearch_client
     from lingodex.settings import load_settings
 

@@ -31,10 +31,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from search import TATOEBA  # noqa: E402  (bench/search.py: the Tatoeba pair files and their languages)
-from encoder.finetune import FinetuneSpec, TrainingData, finetune  # noqa: E402
-from encoder.model_source import resolve_model_dir  # noqa: E402
-from encoder.profile import ModelProfile, load_profile  # noqa: E402
-from ingest.training_pairs import GroupedTexts  # noqa: E402
+from lingodex.encoder.finetune import FinetuneSpec, TrainingData, finetune  # noqa: E402
+from lingodex.encoder.model_source import resolve_model_dir  # noqa: E402
+from lingodex.encoder.profile import ModelProfile, load_profile  # noqa: E402
+from lingodex.ingest.training_pairs import GroupedTexts  # noqa: E402
 
 EVAL_LINES, TRAIN_LINES = range(200, 600), range(600, 1000)
 

@@ -41,14 +41,14 @@ _spec = importlib.util.spec_from_file_location("bench_encoder", Path(__file__).p
 bench_encoder = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_encoder)
 
-from encoder.export import MODEL_FILE, _export_fp32, _int8, probe_sentences  # noqa: E402
-from encoder.int8_kernels import signed_weights_saturate  # noqa: E402
-from encoder.model_source import resolve_model_dir  # noqa: E402
-from encoder.onnx_encoder import DEFAULT_TOKEN_BUDGET  # noqa: E402
-from encoder.per_token_int8 import ACTIVATION_FLOOR, ZERO_POINT  # noqa: E402
-from encoder.pipeline import EncodingPipeline  # noqa: E402
-from encoder.profile import ModelProfile, load_profile  # noqa: E402
-from encoder.torch_reference import TorchForward  # noqa: E402
+from lingodex.encoder.export import MODEL_FILE, _export_fp32, _int8, probe_sentences  # noqa: E402
+from lingodex.encoder.int8_kernels import signed_weights_saturate  # noqa: E402
+from lingodex.encoder.model_source import resolve_model_dir  # noqa: E402
+from lingodex.encoder.onnx_encoder import DEFAULT_TOKEN_BUDGET  # noqa: E402
+from lingodex.encoder.per_token_int8 import ACTIVATION_FLOOR, ZERO_POINT  # noqa: E402
+from lingodex.encoder.pipeline import EncodingPipeline  # noqa: E402
+from lingodex.encoder.profile import ModelProfile, load_profile  # noqa: E402
+from lingodex.encoder.torch_reference import TorchForward  # noqa: E402
 
 
 def ort_session(graph_nodes: list, inputs: list, outputs: list, initializers: list):

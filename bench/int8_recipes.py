@@ -49,13 +49,13 @@ _spec = importlib.util.spec_from_file_location("bench_encoder", Path(__file__).p
 bench_encoder = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_encoder)
 
-from encoder.export import MODEL_FILE, _copy_tokenizer, _export_fp32, _int8, probe_sentences  # noqa: E402
-from encoder.model_source import resolve_model_dir  # noqa: E402
-from encoder.onnx_encoder import DEFAULT_TOKEN_BUDGET  # noqa: E402
-from encoder.onnx_pooling import add_pooling  # noqa: E402
-from encoder.ort_session import EncoderSession  # noqa: E402
-from encoder.pipeline import EncodingPipeline  # noqa: E402
-from encoder.profile import load_profile  # noqa: E402
+from lingodex.encoder.export import MODEL_FILE, _copy_tokenizer, _export_fp32, _int8, probe_sentences  # noqa: E402
+from lingodex.encoder.model_source import resolve_model_dir  # noqa: E402
+from lingodex.encoder.onnx_encoder import DEFAULT_TOKEN_BUDGET  # noqa: E402
+from lingodex.encoder.onnx_pooling import add_pooling  # noqa: E402
+from lingodex.encoder.ort_session import EncoderSession  # noqa: E402
+from lingodex.encoder.pipeline import EncodingPipeline  # noqa: E402
+from lingodex.encoder.profile import load_profile  # noqa: E402
 
 WIDER_LANGS = ["spa", "jpn", "cmn", "deu", "fra", "ara", "heb", "kor", "tha", "vie", "ind", "tur"]
 

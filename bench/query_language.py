@@ -37,9 +37,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from search import TATOEBA  # noqa: E402  (bench/search.py: the Tatoeba pair files and their languages)
-from ingest.language import UNDETERMINED, LanguageDetector  # noqa: E402
+from lingodex.ingest.language import UNDETERMINED, LanguageDetector  # noqa: E402
 from lingodex.settings import IngestSettings  # noqa: E402
-from search_templates.query_language import QueryLanguage  # noqa: E402
+from lingodex.search_templates.query_language import QueryLanguage  # noqa: E402
 
 UNSPACED = {"zh", "ja", "th"}
 SHOPS = {"Indonesian marketplace": ["id", "en"], "European shop": ["en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv"],

@@ -39,11 +39,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from encoder import Encoder  # noqa: E402
-from search_templates import fusion  # noqa: E402
-from search_templates.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
-from search_templates.search_params import LanguageParams  # noqa: E402
-from search_templates.searcher import HybridSearcher, fuse  # noqa: E402
+from lingodex.encoder import Encoder  # noqa: E402
+from lingodex.search_templates import fusion  # noqa: E402
+from lingodex.search_templates.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
+from lingodex.search_templates.search_params import LanguageParams  # noqa: E402
+from lingodex.search_templates.searcher import HybridSearcher, fuse  # noqa: E402
 
 TATOEBA = {"ara": "ar", "cmn": "zh", "deu": "de", "fra": "fr", "heb": "he", "hin": "hi", "ind": "id", "ita": "it",
            "jpn": "ja", "kor": "ko", "nld": "nl", "pol": "pl", "por": "pt", "rus": "ru", "spa": "es", "swe": "sv",
@@ -64,14 +64,14 @@ def index_texts(searcher: HybridSearcher, encoder: Encoder, index: str, docs: li
     With ``centring``, language centroids are estimated as `lingodex ingest` does for a new version: from the
     first ``ingest.centring.sample`` documents and the shipped reference sentences.
     """
-    from ingest.batch import embed_records
-    from ingest.centring import estimate, language_sums, reference_sums
-    from ingest.documents import PreparedRecord
-    from ingest.index_versions import record_centroids
-    from ingest.indexer import bulk_index, recreate_index
-    from ingest.language import LanguageGuess
-    from ingest.mappings import PRODUCTS, EncoderIdentity, index_body
-    from ingest.schema import CatalogProduct
+    from lingodex.ingest.batch import embed_records
+    from lingodex.ingest.centring import estimate, language_sums, reference_sums
+    from lingodex.ingest.documents import PreparedRecord
+    from lingodex.ingest.index_versions import record_centroids
+    from lingodex.ingest.indexer import bulk_index, recreate_index
+    from lingodex.ingest.language import LanguageGuess
+    from lingodex.ingest.mappings import PRODUCTS, EncoderIdentity, index_body
+    from lingodex.ingest.schema import CatalogProduct
     from lingodex.settings import load_settings
 
     identity = EncoderIdentity(encoder.model_id, encoder.fingerprint, encoder.dimension)
@@ -145,7 +145,7 @@ def shopee_task(path: Path, queries: int, rng: random.Random, detect: Callable, 
     (the same stable hash) are queries, so a fine-tuned model is scored on products it never saw; every title
     stays indexed.
     """
-    from ingest.training_pairs import in_held_out
+    from lingodex.ingest.training_pairs import in_held_out
 
     with path.open(encoding="utf-8", newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["title"].strip()]
@@ -190,8 +190,8 @@ def oracle(judged: Sequence[JudgedQuery], plain: dict[str, fusion.Ranked], windo
 
 def report(name: str, searcher: HybridSearcher, index: str, plain_index: str, judged: list[JudgedQuery]) -> list[dict]:
     """Rows for all held-out queries and per query language (>= 10 held-out): every column, and what tuning chose."""
-    from search_templates.lexical_tuning import prepare_queries, tune_boosts
-    from search_templates.tuning import MIN_QUERIES, WINDOWS, fetch_windows, split, sub_query_run, tune_windows
+    from lingodex.search_templates.lexical_tuning import prepare_queries, tune_boosts
+    from lingodex.search_templates.tuning import MIN_QUERIES, WINDOWS, fetch_windows, split, sub_query_run, tune_windows
 
     width = max(max(WINDOWS), DEPTH)
     prepared, languages = prepare_queries(searcher, index, judged)
@@ -245,7 +245,7 @@ def format_row(row: dict) -> str:
 
 
 def main() -> None:
-    from encoder import load_encoder
+    from lingodex.encoder import load_encoder
     from lingodex.searching import build_searcher
     from lingodex.settings import load_settings
 

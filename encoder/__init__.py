@@ -6,7 +6,7 @@ model exported to ONNX (encoder/export.py) and run by onnxruntime
 reference the materialised model is checked against.
 """
 
-from encoder.base import Encoder
-from encoder.factory import load_encoder
+from lingodex.encoder.base import Encoder
+from lingodex.encoder.factory import load_encoder
 
 __all__ = ["Encoder", "load_encoder"]

@@ -30,13 +30,13 @@ from typing import Literal
 
 import numpy as np
 
-from encoder.errors import EncoderError
-from encoder.int8_kernels import signed_weights_saturate
-from encoder.model_source import model_hash
-from encoder.onnx_pooling import add_pooling
-from encoder.per_token_int8 import UnsupportedActivation, activation_floor, quantize_per_token
-from encoder.profile import ModelProfile
-from encoder.unpadded_attention import guard_padding_masks
+from lingodex.encoder.errors import EncoderError
+from lingodex.encoder.int8_kernels import signed_weights_saturate
+from lingodex.encoder.model_source import model_hash
+from lingodex.encoder.onnx_pooling import add_pooling
+from lingodex.encoder.per_token_int8 import UnsupportedActivation, activation_floor, quantize_per_token
+from lingodex.encoder.profile import ModelProfile
+from lingodex.encoder.unpadded_attention import guard_padding_masks
 
 log = logging.getLogger(__name__)
 Precision = Literal["fp32", "int8", "fp16"]
@@ -82,7 +82,7 @@ class ExportParityError(EncoderError, RuntimeError):
 
 
 def probe_sentences() -> list[str]:
-    text = resources.files("encoder.data").joinpath("probe_sentences.txt").read_text(encoding="utf-8")
+    text = resources.files("lingodex.encoder.data").joinpath("probe_sentences.txt").read_text(encoding="utf-8")
     return [line for line in text.splitlines() if line.strip()]
 
 
@@ -288,9 +288,9 @@ def check_parity(model_dir: Path, export_dir: Path, profile: ModelProfile, spec:
     The export embeds them twice: in padded batches and in batches of equal
     length, so that both of an int8 graph's attention paths are checked.
     """
-    from encoder.ort_session import EncoderSession, Provider
-    from encoder.pipeline import EncodingPipeline
-    from encoder.torch_reference import TorchForward
+    from lingodex.encoder.ort_session import EncoderSession, Provider
+    from lingodex.encoder.pipeline import EncodingPipeline
+    from lingodex.encoder.torch_reference import TorchForward
 
     provider: Provider = "cuda" if spec.precision == "fp16" else "cpu"
     session = EncoderSession(export_dir / MODEL_FILE, provider=provider)

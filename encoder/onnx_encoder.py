@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from encoder.export import MODEL_FILE
-from encoder.ort_session import EncoderSession, Provider
-from encoder.pipeline import EncodingPipeline, EncodeStats
-from encoder.profile import ModelProfile
+from lingodex.encoder.export import MODEL_FILE
+from lingodex.encoder.ort_session import EncoderSession, Provider
+from lingodex.encoder.pipeline import EncodingPipeline, EncodeStats
+from lingodex.encoder.profile import ModelProfile
 
 # Padded tokens per forward pass. On a CPU a batch that fits in cache runs ~2x
 # faster than a large one (BENCHMARKS.md); a GPU needs large batches to fill up.

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from encoder.errors import EncoderError
+from lingodex.encoder.errors import EncoderError
 
 if TYPE_CHECKING:  # onnx is imported when a graph is rewritten
     import onnx

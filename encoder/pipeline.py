@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Encoding, Tokenizer
 
-from encoder.batching import length_sorted_batches, pad_batch
-from encoder.errors import EncoderError
-from encoder.profile import ModelProfile
+from lingodex.encoder.batching import length_sorted_batches, pad_batch
+from lingodex.encoder.errors import EncoderError
+from lingodex.encoder.profile import ModelProfile
 
 ForwardPass = Callable[[np.ndarray, np.ndarray], np.ndarray]
 CHUNK_TEXTS = 4096  # texts tokenised ahead while the previous chunk is in the model

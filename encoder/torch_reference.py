@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from encoder.profile import ModelProfile
+from lingodex.encoder.profile import ModelProfile
 
 
 class TorchForward:

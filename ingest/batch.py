@@ -1,7 +1,7 @@
 """One batch of prepared records through the two worker stages: embed, then index.
 
-Stage results are plain JSON-able dicts because they travel between Celery
-tasks (JSON only). Rejections keep the record's source position.
+Stage results are JSON-able typed dicts (ingest/messages.py) because they travel
+between Celery tasks (JSON only). Rejections keep the record's source position.
 """
 
 from __future__ import annotations
@@ -9,22 +9,23 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from opensearchpy import OpenSearch
 
-from encoder import Encoder
-from ingest.centring import Centroids
-from ingest.documents import PreparedRecord, embedding_text, text_hash, to_document, vector_language
-from ingest.embedding_cache import Stored
-from ingest.indexer import bulk_index
-from ingest.validate import Rejection
+from lingodex.encoder import Encoder
+from lingodex.ingest.centring import Centroids
+from lingodex.ingest.documents import PreparedRecord, embedding_text, text_hash, to_document, vector_language
+from lingodex.ingest.embedding_cache import Stored
+from lingodex.ingest.indexer import bulk_index
+from lingodex.ingest.messages import EmbeddedBatch, IndexedBatch, RejectionMessage
+from lingodex.ingest.validate import Rejection
 
 
 def embed_records(records: Sequence[PreparedRecord], encoder: Encoder, stored: dict[str, Stored],
                   target_index: str, analyzed: Sequence[str], centroids: Centroids | None = None,
-                  stored_centroids: Mapping[str, Centroids | None] | None = None) -> dict[str, Any]:
+                  stored_centroids: Mapping[str, Centroids | None] | None = None) -> EmbeddedBatch:
     """Documents with vectors: reused when the same text was embedded before, skipped when unchanged.
 
     ``centroids``: the target index's (None: not centred); ``stored_centroids``: those of the indices the stored
@@ -57,7 +58,7 @@ def embed_records(records: Sequence[PreparedRecord], encoder: Encoder, stored: d
         "documents": documents(reused + embedded, analyzed, centroids),
         "positions": {record.id: record.position for record in records},
         "counts": {"embedded": len(to_embed), "cache_hits": cache_hits, "unchanged": unchanged},
-        "embed_seconds": embed_seconds,  # the encoder alone, for the embed-latency metric
+        "embed_seconds": embed_seconds,
     }
 
 
@@ -89,8 +90,8 @@ def documents(vectors: Sequence[tuple[PreparedRecord, np.ndarray]], analyzed: Se
             for record, vector, lang, scale in zip(records, centred, langs, scales, strict=True)]
 
 
-def index_embedded(client: OpenSearch, index: str, embedded: dict[str, Any], *, refresh: bool = False,
-                   centroids: Centroids | None = None) -> dict[str, Any]:
+def index_embedded(client: OpenSearch, index: str, embedded: EmbeddedBatch, *, refresh: bool = False,
+                   centroids: Centroids | None = None) -> IndexedBatch:
     """Bulk-index the embed stage's documents; refused documents become rejections.
 
     A document whose vector was not centred with the index's ``centroids`` is refused before it is sent:
@@ -108,7 +109,10 @@ def index_embedded(client: OpenSearch, index: str, embedded: dict[str, Any], *, 
     outcome = bulk_index(client, index, fitting, refresh=refresh)
     positions = embedded["positions"]
     sources = {document["id"]: document["record"]["product"] for document in embedded["documents"]}
-    rejected = [asdict(Rejection(positions[doc_id], "index", reason, record_id=doc_id, record=sources.get(doc_id)))
+    rejected = [cast(RejectionMessage, asdict(Rejection(positions[doc_id], "index", reason, record_id=doc_id,
+                                                        record=sources.get(doc_id))))
                 for doc_id, reason in [*misfits, *outcome.rejected]]
     counts = embedded["counts"]
-    return {**counts, "indexed": outcome.indexed + counts["unchanged"], "written": outcome.indexed, "rejected": rejected}
+    return {"embedded": counts["embedded"], "cache_hits": counts["cache_hits"], "unchanged": counts["unchanged"],
+            "retries": counts.get("retries", 0), "indexed": outcome.indexed + counts["unchanged"],
+            "written": outcome.indexed, "rejected": rejected}

@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from encoder import Encoder
-from ingest.language import primary_subtag
+from lingodex.encoder import Encoder
+from lingodex.ingest.language import primary_subtag
 
 REFERENCE_SENTENCES = Path(__file__).parent / "reference" / "sentences.tsv"
 METHOD = "language-mean"

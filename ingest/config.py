@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ingest.promotion import PromotionPolicy
+from lingodex.ingest.promotion import PromotionPolicy
 
 
 class VectorSettings(BaseModel):

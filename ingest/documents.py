@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ingest.language import LanguageGuess, primary_subtag
-from ingest.schema import CatalogProduct, Text
+from lingodex.ingest.language import LanguageGuess, primary_subtag
+from lingodex.ingest.schema import CatalogProduct, Text
 
 OTHER = "other"
 

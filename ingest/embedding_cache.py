@@ -15,7 +15,7 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
-from ingest.indexer import cluster_call
+from lingodex.ingest.indexer import cluster_call
 
 
 @dataclass(frozen=True)

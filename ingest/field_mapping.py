@@ -25,8 +25,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from ingest.errors import IngestError
-from ingest.schema import CatalogProduct
+from lingodex.ingest.errors import IngestError
+from lingodex.ingest.schema import CatalogProduct
 
 SCHEMA_FIELDS = frozenset(CatalogProduct.model_fields)
 _MISSING = object()

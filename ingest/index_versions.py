@@ -16,10 +16,10 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
-from ingest.centring import Centroids
-from ingest.errors import IngestError
-from ingest.mappings import EncoderIdentity
-from ingest.readers import SourceRecord
+from lingodex.ingest.centring import Centroids
+from lingodex.ingest.errors import IngestError
+from lingodex.ingest.mappings import EncoderIdentity
+from lingodex.ingest.readers import SourceRecord
 
 BULK_LOAD_SETTINGS = {"index.refresh_interval": "-1", "index.number_of_replicas": 0}
 

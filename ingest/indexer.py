@@ -7,6 +7,10 @@ the batch is halved until that document stands alone: it is rejected and its
 batch mates are indexed. Cluster trouble (429, 5xx, no connection) raises
 ClusterUnavailable for the caller (a Celery task) to retry the whole batch with
 backoff: every document has a fixed _id, so a retry can never duplicate one.
+
+Requests are cut by opensearch-py's ``helpers.streaming_bulk``: a batch of large
+documents goes in several requests under ``max_chunk_bytes`` rather than one
+that passes the cluster's ``http.max_content_length``.
 """
 
 from __future__ import annotations
@@ -15,15 +19,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from opensearchpy import OpenSearch
+from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import SerializationError, TransportError
 
-from ingest.errors import IngestError
+from lingodex.ingest.errors import IngestError
 
 T = TypeVar("T")
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 WHOLE_REQUEST_REFUSED = frozenset({400, 413})  # one bad document can cause these; auth errors (401/403) cannot
+MAX_CHUNK_BYTES = 10 * 1024 * 1024  # per bulk request; the cluster's http.max_content_length defaults to 100 MB
 
 
 class ClusterUnavailable(IngestError, RuntimeError):
@@ -42,30 +47,31 @@ def recreate_index(client: OpenSearch, index: str, body: dict[str, Any]) -> None
     client.indices.create(index=index, body=body)
 
 
-def bulk_index(client: OpenSearch, index: str, documents: Sequence[dict[str, Any]], *, refresh: bool = False) -> BulkOutcome:
+def bulk_index(client: OpenSearch, index: str, documents: Sequence[dict[str, Any]], *, refresh: bool = False,
+               max_chunk_bytes: int = MAX_CHUNK_BYTES) -> BulkOutcome:
     """Index ``documents`` by their ``id``; per-item outcome, ClusterUnavailable for the retryable."""
     if not documents:
         return BulkOutcome()
-    body: list[dict[str, Any]] = []
-    for document in documents:
-        body += [{"index": {"_index": index, "_id": document["id"]}}, document]
+    actions = ({"_index": index, "_id": document["id"], "_source": document} for document in documents)
     try:
-        response = cluster_call(lambda: client.bulk(body=body, refresh="true" if refresh else "false"))
+        results = cluster_call(lambda: list(helpers.streaming_bulk(
+            client, actions, chunk_size=len(documents), max_chunk_bytes=max_chunk_bytes, raise_on_error=False,
+            refresh="true" if refresh else "false")))
     except (TransportError, SerializationError) as error:
         if isinstance(error, TransportError) and error.status_code not in WHOLE_REQUEST_REFUSED:
             raise
         if len(documents) == 1:
             return BulkOutcome(rejected=[(documents[0]["id"], f"OpenSearch refused the document: {_request_error(error)}")])
-        half = len(documents) // 2
-        first = bulk_index(client, index, documents[:half], refresh=refresh)
-        second = bulk_index(client, index, documents[half:], refresh=refresh)
+        half = len(documents) // 2  # the chunks indexed before the refusal are indexed again: same _ids, no duplicates
+        first = bulk_index(client, index, documents[:half], refresh=refresh, max_chunk_bytes=max_chunk_bytes)
+        second = bulk_index(client, index, documents[half:], refresh=refresh, max_chunk_bytes=max_chunk_bytes)
         return BulkOutcome(first.indexed + second.indexed, first.rejected + second.rejected)
     outcome = BulkOutcome()
     retryable = []
-    for item in response["items"]:
+    for ok, item in results:
         result = item["index"]
         status = result.get("status", 0)
-        if status < 300:
+        if ok and status < 300:
             outcome.indexed += 1
         elif status in RETRYABLE_STATUS:
             retryable.append(result["_id"])

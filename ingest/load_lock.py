@@ -21,7 +21,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConflictError, NotFoundError
 
-from ingest.errors import IngestError
+from lingodex.ingest.errors import IngestError
 
 LOCKS = ".lingodex-locks"
 _LOCKS_BODY = {"settings": {"index": {"number_of_shards": 1, "auto_expand_replicas": "0-1", "hidden": True}},

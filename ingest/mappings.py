@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ingest.config import VectorSettings
+from lingodex.ingest.config import VectorSettings
 
 MAPPINGS_DIR = Path(__file__).parent / "mappings"
 PRODUCTS = "products"  # ingest/mappings/products.json, the mapping every load uses

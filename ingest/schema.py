@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ingest.language import is_language_tag, primary_subtag
-from ingest.normalize import clean_text, has_visible_text, strip_html
+from lingodex.ingest.language import is_language_tag, primary_subtag
+from lingodex.ingest.normalize import clean_text, has_visible_text, strip_html
 
 VARIANT_SEPARATOR = " / "  # joins the distinct texts of one language's regional variants (zh-Hans / zh-Hant)
 MAX_TITLE_CHARS = 2_000  # per language; a longer "title" is a description or a keyword dump, and would drown BM25

@@ -9,12 +9,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ingest.documents import PreparedRecord
-from ingest.field_mapping import FieldMapping, FieldMappingError
-from ingest.language import LanguageDetector, LanguageGuess
-from ingest.normalize import truncate
-from ingest.readers import SourceRecord, raw_text
-from ingest.schema import CatalogProduct
+from lingodex.ingest.documents import PreparedRecord
+from lingodex.ingest.field_mapping import FieldMapping, FieldMappingError
+from lingodex.ingest.language import LanguageDetector, LanguageGuess
+from lingodex.ingest.normalize import truncate
+from lingodex.ingest.readers import SourceRecord, raw_text
+from lingodex.ingest.schema import CatalogProduct
 
 log = logging.getLogger(__name__)
 

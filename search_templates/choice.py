@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from statistics import fmean, stdev
 
-from search_templates.evaluation import JudgedQuery, Report
-from search_templates.search_params import LanguageParams
+from lingodex.search_templates.evaluation import JudgedQuery, Report
+from lingodex.search_templates.search_params import LanguageParams
 
 OBJECTIVE = "ndcg@10"
 LEAD = 2.0  # standard errors by which the best must lead a preferred candidate to be chosen over it (about 95 %)

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from search_templates.errors import SearchError
+from lingodex.search_templates.errors import SearchError
 
 KEYWORD_FILTERS = {"brand": "brand", "category": "category", "availability": "availability", "lang": "lang",
                    "currency": "currency"}

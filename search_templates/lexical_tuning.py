@@ -18,12 +18,12 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from search_templates.choice import POOLED, LanguageOutcome, pick, split
-from search_templates.evaluation import JudgedQuery, Report, Run, evaluate, ranking
-from search_templates.query_builder import SearchQuery
-from search_templates.search_params import Boosts, LanguageParams, SearchParams
-from search_templates.searcher import HybridSearcher
-from search_templates.templates import LEXICAL
+from lingodex.search_templates.choice import POOLED, LanguageOutcome, pick, split
+from lingodex.search_templates.evaluation import JudgedQuery, Report, Run, evaluate, ranking
+from lingodex.search_templates.query_builder import SearchQuery
+from lingodex.search_templates.search_params import Boosts, LanguageParams, SearchParams
+from lingodex.search_templates.searcher import HybridSearcher
+from lingodex.search_templates.templates import LEXICAL
 
 STEPS: dict[str, list[float]] = {"title": [0.0, 0.1, 0.3, 1.0], "title_trigrams": [0.0, 0.1, 0.3, 1.0],
                                  "exact": [0.0, 0.2, 0.5, 1.0], "translation": [0.0, 0.3, 1.0, 3.0]}

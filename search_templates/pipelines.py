@@ -10,7 +10,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import RequestError
 
-from search_templates.search_params import LanguageParams, SearchParams
+from lingodex.search_templates.search_params import LanguageParams, SearchParams
 
 PIPELINES_DIR = Path(__file__).parent / "pipelines"
 HYBRID_MINMAX = "lingodex-hybrid-minmax"

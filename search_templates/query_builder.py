@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.documents import field_for
-from search_templates.filters import Filters
-from search_templates.search_params import LanguageParams
+from lingodex.ingest.documents import field_for
+from lingodex.search_templates.filters import Filters
+from lingodex.search_templates.search_params import LanguageParams
 
 
 @dataclass(frozen=True)

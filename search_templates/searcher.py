@@ -12,20 +12,20 @@ import numpy as np
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError, RequestError
 
-from encoder import Encoder
-from ingest.centring import Centroids
-from ingest.index_versions import centroids_of
-from ingest.language import UNDETERMINED, LanguageDetector, LanguageGuess
-from ingest.mappings import PRODUCTS, schema_version
-from search_templates import fusion
-from search_templates.evaluation import JudgedQuery, Retrieve
-from search_templates.filters import Filters
-from search_templates.pipelines import ensure_pipeline, fusion_pipeline, pipeline_missing
-from search_templates.query_language import DEFAULT_LOCALE_PRIOR, QueryLanguage
-from search_templates.query_builder import SearchQuery, check_page, searchable_text, template_params, window_params
-from search_templates.search_params import LanguageParams, SearchParams
-from search_templates.templates import DENSE, HYBRID, LEXICAL, push_templates
-from search_templates.translation import Translators
+from lingodex.encoder import Encoder
+from lingodex.ingest.centring import Centroids
+from lingodex.ingest.index_versions import centroids_of
+from lingodex.ingest.language import UNDETERMINED, LanguageDetector, LanguageGuess
+from lingodex.ingest.mappings import PRODUCTS, schema_version
+from lingodex.search_templates import fusion
+from lingodex.search_templates.evaluation import JudgedQuery, Retrieve
+from lingodex.search_templates.filters import Filters
+from lingodex.search_templates.pipelines import ensure_pipeline, fusion_pipeline, pipeline_missing
+from lingodex.search_templates.query_language import DEFAULT_LOCALE_PRIOR, QueryLanguage
+from lingodex.search_templates.query_builder import SearchQuery, check_page, searchable_text, template_params, window_params
+from lingodex.search_templates.search_params import LanguageParams, SearchParams
+from lingodex.search_templates.templates import DENSE, HYBRID, LEXICAL, push_templates
+from lingodex.search_templates.translation import Translators
 
 log = logging.getLogger(__name__)
 

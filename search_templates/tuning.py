@@ -30,14 +30,14 @@ from pathlib import Path
 
 import yaml
 
-from search_templates import fusion
-from search_templates.choice import OBJECTIVE, POOLED, LanguageOutcome, pick, split
-from search_templates.evaluation import JudgedQuery, Report, evaluate, ranking
-from search_templates.lexical_tuning import prepare_queries, tune_boosts
-from search_templates.query_builder import SearchQuery
-from search_templates.search_params import LanguageParams, SearchParams
-from search_templates.searcher import HybridSearcher, fuse
-from search_templates.templates import DENSE, LEXICAL
+from lingodex.search_templates import fusion
+from lingodex.search_templates.choice import OBJECTIVE, POOLED, LanguageOutcome, pick, split
+from lingodex.search_templates.evaluation import JudgedQuery, Report, evaluate, ranking
+from lingodex.search_templates.lexical_tuning import prepare_queries, tune_boosts
+from lingodex.search_templates.query_builder import SearchQuery
+from lingodex.search_templates.search_params import LanguageParams, SearchParams
+from lingodex.search_templates.searcher import HybridSearcher, fuse
+from lingodex.search_templates.templates import DENSE, LEXICAL
 
 log = logging.getLogger(__name__)
 WINDOWS_PER_REQUEST = 50  # queries per _msearch when fetching fusion windows

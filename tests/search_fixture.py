@@ -7,14 +7,14 @@ from pathlib import Path
 import yaml
 from opensearchpy import OpenSearch
 
-from encoder import Encoder
-from ingest.batch import embed_records
-from ingest.documents import PreparedRecord
-from ingest.indexer import bulk_index, recreate_index
-from ingest.language import LanguageGuess
-from ingest.mappings import PRODUCTS, EncoderIdentity, index_body, language_fields
-from ingest.schema import CatalogProduct
-from search_templates.evaluation import JudgedQuery
+from lingodex.encoder import Encoder
+from lingodex.ingest.batch import embed_records
+from lingodex.ingest.documents import PreparedRecord
+from lingodex.ingest.indexer import bulk_index, recreate_index
+from lingodex.ingest.language import LanguageGuess
+from lingodex.ingest.mappings import PRODUCTS, EncoderIdentity, index_body, language_fields
+from lingodex.ingest.schema import CatalogProduct
+from lingodex.search_templates.evaluation import JudgedQuery
 
 FIXTURE = Path(__file__).parent / "data" / "search_fixture.yaml"
 

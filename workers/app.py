@@ -16,9 +16,9 @@ from typing import Any
 from celery import Celery
 from opensearchpy import OpenSearch
 
-from encoder import Encoder
+from lingodex.encoder import Encoder
 
-app = Celery("lingodex", include=["workers.tasks"])
+app = Celery("lingodex", include=["lingodex.workers.tasks"])
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from workers.config import BrokerSettings
+from lingodex.ingest.messages import EMBED_BATCH, EMBED_QUEUE, INDEX_BATCH, INDEX_QUEUE
+from lingodex.workers.config import BrokerSettings
 
 
 DEFAULT_QUEUE = "celery"
-QUEUES = (DEFAULT_QUEUE, "embed", "index")
+QUEUES = (DEFAULT_QUEUE, EMBED_QUEUE, INDEX_QUEUE)
 
 
 def embedded_broker_dir(broker: BrokerSettings, home: Path) -> Path:
@@ -29,7 +30,7 @@ def celery_config(broker: BrokerSettings, home: Path) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         "result_expires": 24 * 3600,
         "task_default_queue": DEFAULT_QUEUE,
-        "task_routes": {"lingodex.embed_batch": {"queue": "embed"}, "lingodex.index_batch": {"queue": "index"}},
+        "task_routes": {EMBED_BATCH: {"queue": EMBED_QUEUE}, INDEX_BATCH: {"queue": INDEX_QUEUE}},
     }
     if broker.is_embedded:
         config.update(_embedded_transport(embedded_broker_dir(broker, home)))
@@ -51,7 +52,7 @@ def _embedded_transport(root: Path) -> dict[str, Any]:
         folder.mkdir(parents=True, exist_ok=True)
     return {
         "broker_url": "filesystem://",
-        "broker_transport": "workers.embedded_transport:Transport",  # atomic message files
+        "broker_transport": "lingodex.workers.embedded_transport:Transport",  # atomic message files
         "broker_transport_options": {
             "data_folder_in": str(queue),
             "data_folder_out": str(queue),
@@ -62,6 +63,6 @@ def _embedded_transport(root: Path) -> dict[str, Any]:
             # second was added to every task of a chain (measured: 2 s per batch of unchanged documents)
             "polling_interval": 0.05,
         },
-        "result_backend": f"workers.embedded_transport:ResultBackend+file://{results}",
+        "result_backend": f"lingodex.workers.embedded_transport:ResultBackend+file://{results}",
         "worker_enable_remote_control": False,
     }

@@ -14,7 +14,7 @@ from typing import Any
 from celery import current_task, signals
 from celery.app.task import Context
 
-from workers.config import LogSettings
+from lingodex.workers.config import LogSettings
 
 JOB_HEADER = "lingodex_job"
 BATCH_HEADER = "lingodex_batch"

@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 from celery import Task, signals
 
-from workers.celery_config import QUEUES, embedded_broker_dir
-from workers.config import BrokerSettings, WorkerSettings
+from lingodex.ingest.messages import EMBED_BATCH, INDEX_BATCH
+from lingodex.workers.celery_config import QUEUES, embedded_broker_dir
+from lingodex.workers.config import BrokerSettings, WorkerSettings
 
 if TYPE_CHECKING:  # prometheus_client is imported only after prepare() has set its directory
     from prometheus_client.metrics_core import Metric
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client when it is imported
-BATCH_TASKS = ("lingodex.embed_batch", "lingodex.index_batch")
+BATCH_TASKS = (EMBED_BATCH, INDEX_BATCH)
 DOCUMENT_OUTCOMES = (("embed", "embedded"), ("embed", "cache_hits"), ("embed", "unchanged"),
                      ("index", "written"), ("index", "rejected"))  # index/rejected: what becomes dead letters
 
@@ -72,12 +73,12 @@ def _connect_signals(port: int, queue_depth: QueueDepth) -> None:
             batch_seconds.labels(task.name).observe(time.perf_counter() - began)
         if state != "SUCCESS" or not isinstance(retval, dict):
             return
-        if task.name == "lingodex.embed_batch":
+        if task.name == EMBED_BATCH:
             for outcome in (outcome for stage, outcome in DOCUMENT_OUTCOMES if stage == "embed"):
                 documents.labels("embed", outcome).inc(retval["counts"][outcome])
             if retval["counts"]["embedded"]:
                 embed_seconds.labels(texts_up_to(retval["counts"]["embedded"])).observe(retval["embed_seconds"])
-        elif task.name == "lingodex.index_batch":
+        elif task.name == INDEX_BATCH:
             documents.labels("index", "written").inc(retval["written"])
             documents.labels("index", "rejected").inc(len(retval["rejected"]))
             for rejection in retval["rejected"]:

@@ -25,17 +25,19 @@ from celery import Task
 from celery.utils.log import get_task_logger
 from opensearchpy import OpenSearch
 
-from encoder import Encoder
-from ingest.batch import embed_records, index_embedded
-from ingest.documents import PreparedRecord
-from ingest.embedding_cache import stored_documents
-from ingest.centring import language_sums, reference_sums
-from ingest.index_versions import centroids_of
-from ingest.indexer import ClusterUnavailable, cluster_call
-from ingest.load_lock import is_cancelled
-from ingest.mappings import PRODUCTS, language_fields
-from workers.app import app, context
-from workers.logs import JOB_HEADER, header
+from lingodex.encoder import Encoder
+from lingodex.ingest.batch import embed_records, index_embedded
+from lingodex.ingest.documents import PreparedRecord
+from lingodex.ingest.embedding_cache import stored_documents
+from lingodex.ingest.centring import language_sums, reference_sums
+from lingodex.ingest.index_versions import centroids_of
+from lingodex.ingest.indexer import ClusterUnavailable, cluster_call
+from lingodex.ingest.load_lock import is_cancelled
+from lingodex.ingest.mappings import PRODUCTS, language_fields
+from lingodex.ingest.messages import (EMBED_BATCH, INDEX_BATCH, LANGUAGE_SUMS, PING, REFERENCE_SUMS, EmbeddedBatch,
+                                       IndexedBatch)
+from lingodex.workers.app import app, context
+from lingodex.workers.logs import JOB_HEADER, header
 
 log = get_task_logger(__name__)
 RETRY_POLICY: dict[str, Any] = {
@@ -59,14 +61,14 @@ def _client() -> OpenSearch:
     return context().opensearch()
 
 
-@app.task(name="lingodex.ping")
+@app.task(name=PING)
 def ping() -> dict[str, Any]:
     """Proves a worker process answered: returns where it runs."""
     return {"pid": os.getpid(), "host": socket.gethostname()}
 
 
-@app.task(name="lingodex.embed_batch", bind=True, **RETRY_POLICY)
-def embed_batch(self: Task, index: str, cache_indices: list[str], records: list[dict[str, Any]]) -> dict[str, Any]:
+@app.task(name=EMBED_BATCH, bind=True, **RETRY_POLICY)
+def embed_batch(self: Task, index: str, cache_indices: list[str], records: list[dict[str, Any]]) -> EmbeddedBatch:
     """Vectors for a batch, reusing those the index already holds for the same text."""
     prepared = [PreparedRecord.model_validate(record) for record in records]
     client = _client()
@@ -79,29 +81,31 @@ def embed_batch(self: Task, index: str, cache_indices: list[str], records: list[
     return embedded
 
 
-@app.task(name="lingodex.index_batch", bind=True, **RETRY_POLICY)
-def index_batch(self: Task, embedded: dict[str, Any], index: str, refresh: bool = False) -> dict[str, Any]:
+@app.task(name=INDEX_BATCH, bind=True, **RETRY_POLICY)
+def index_batch(self: Task, embedded: EmbeddedBatch, index: str, refresh: bool = False) -> IndexedBatch:
     """Bulk-index one embedded batch; per-document refusals come back as rejections."""
     client = _client()
     job = header(self.request, JOB_HEADER)
     if job and cluster_call(lambda: is_cancelled(client, job)):  # its load stopped: nobody counts this batch any more
         log.warning("batch of a cancelled load not indexed", extra={"index": index, "job": job})
-        return {**embedded["counts"], "indexed": 0, "written": 0, "rejected": [], "cancelled": True}
+        counts = embedded["counts"]
+        return {"embedded": counts["embedded"], "cache_hits": counts["cache_hits"], "unchanged": counts["unchanged"],
+                "retries": self.request.retries, "indexed": 0, "written": 0, "rejected": [], "cancelled": True}
     result = index_embedded(client, index, embedded, refresh=refresh,
                             centroids=cluster_call(lambda: centroids_of(client, index)))
-    result["retries"] = result.pop("retries", 0) + self.request.retries
+    result["retries"] += self.request.retries
     result["worker_pid"] = os.getpid()
     log.info("indexed batch", extra={"index": index, "indexed": result["indexed"], "rejected": len(result["rejected"])})
     return result
 
 
-@app.task(name="lingodex.language_sums", bind=True, **RETRY_POLICY)
+@app.task(name=LANGUAGE_SUMS, bind=True, **RETRY_POLICY)
 def language_sums_task(self: Task, texts: list[str], langs: list[str]) -> dict[str, Any]:
     """Per-language sums of a sample's passage and query vectors: the catalog side of a new version's centroids."""
     return language_sums(_encoder(), texts, langs).to_json()
 
 
-@app.task(name="lingodex.reference_sums", bind=True, **RETRY_POLICY)
+@app.task(name=REFERENCE_SUMS, bind=True, **RETRY_POLICY)
 def reference_sums_task(self: Task) -> dict[str, Any]:
     """The shipped reference sentences' sums for this worker's model (embedded once per model, then cached)."""
     return reference_sums(_encoder(), context().model_cache).to_json()

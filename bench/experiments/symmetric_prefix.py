@@ -25,8 +25,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from search_templates.choice import split  # noqa: E402
-from search_templates.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
+from lingodex.search_templates.choice import split  # noqa: E402
+from lingodex.search_templates.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
 
 TATOEBA = {"deu": "de", "jpn": "ja", "ind": "id", "cmn": "zh", "ara": "ar", "spa": "es"}
 
@@ -42,7 +42,7 @@ def exact_run(judged: list[JudgedQuery], queries: np.ndarray, docs: np.ndarray, 
 
 
 def main() -> None:
-    from encoder import load_encoder
+    from lingodex.encoder import load_encoder
     from lingodex.settings import load_settings
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

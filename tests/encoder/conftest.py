@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from encoder.export import ExportSpec, exported_model
-from encoder.materialize import materialize
-from encoder.onnx_encoder import OnnxEncoder
-from encoder.profile import ModelProfile, load_profile
+from lingodex.encoder.export import ExportSpec, exported_model
+from lingodex.encoder.materialize import materialize
+from lingodex.encoder.onnx_encoder import OnnxEncoder
+from lingodex.encoder.profile import ModelProfile, load_profile
 
 DATA = Path(__file__).parents[1] / "data"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from encoder.export import ExportSpec, exported_model
-from encoder.finetune import CARD, FinetuneSpec, TrainingData, finetune
-from encoder.profile import ModelProfile, load_profile
+from lingodex.encoder.export import ExportSpec, exported_model
+from lingodex.encoder.finetune import CARD, FinetuneSpec, TrainingData, finetune
+from lingodex.encoder.profile import ModelProfile, load_profile
 
 PAIRS = [(f"{noun} {size}", f"{noun} {size} original") for noun in
          ("kettle", "lamp", "backpack", "headphones", "mug", "umbrella", "keyboard", "mouse")

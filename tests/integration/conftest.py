@@ -16,7 +16,7 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 
 from lingodex.connection import opensearch_client
 from lingodex.settings import Settings, load_settings
-from search_templates.searcher import HybridSearcher
+from lingodex.search_templates.searcher import HybridSearcher
 from tests.indices import drop_with_versions
 
 
@@ -54,7 +54,7 @@ def index_name(request: pytest.FixtureRequest, client: OpenSearch) -> Iterator[s
 @pytest.fixture(scope="session")
 def fixture_search(client: OpenSearch, settings: Settings) -> Iterator[tuple[HybridSearcher, str]]:
     """The shipped multilingual fixture indexed with the real encoder, and a searcher over it (session-wide)."""
-    from encoder import load_encoder
+    from lingodex.encoder import load_encoder
     from lingodex.searching import build_searcher
     from tests.search_fixture import load_fixture
 

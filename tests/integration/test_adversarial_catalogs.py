@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 from opensearchpy import OpenSearch
 
-from ingest.indexer import bulk_index
-from ingest.readers import MAX_NESTING, read_records
+from lingodex.ingest.indexer import bulk_index
+from lingodex.ingest.readers import MAX_NESTING, read_records
 from lingodex.ingest_job import JobRecord, build_ingest_job
 from lingodex.settings import Settings
 from tests.indices import drop_with_versions
@@ -179,3 +179,17 @@ def test_a_document_that_makes_opensearch_refuse_the_whole_bulk_request_is_rejec
     assert outcome.indexed == 5 and [doc_id for doc_id, _ in outcome.rejected] == ["字" * 200]
     assert "OpenSearch refused the document" in outcome.rejected[0][1]
     assert client.count(index=index_name)["count"] == 5
+
+
+def test_a_batch_larger_than_the_byte_cap_goes_in_several_bulk_requests(
+        client: OpenSearch, index_name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ten 20 kB descriptions under a 50 kB cap: several requests to the real node, every document indexed once."""
+    client.indices.create(index=index_name, body={"mappings": {"properties": {"description": {"type": "text"}}}})
+    requests = []
+    send = client.bulk
+    monkeypatch.setattr(client, "bulk", lambda *args, **kwargs: requests.append(1) or send(*args, **kwargs))
+    documents = [{"id": f"long-{n}", "description": "kettle " * 3000} for n in range(10)]
+    outcome = bulk_index(client, index_name, documents, refresh=True, max_chunk_bytes=50_000)
+    assert (outcome.indexed, outcome.rejected) == (10, [])
+    assert len(requests) >= 4
+    assert client.count(index=index_name)["count"] == 10

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from lingodex.settings import Settings
-from workers.app import client_app
-from workers.celery_config import celery_config
+from lingodex.workers.app import client_app
+from lingodex.workers.celery_config import celery_config
 from lingodex.launcher import running_workers
 
 REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own, so tests never meet real queues

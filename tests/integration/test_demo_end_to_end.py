@@ -15,7 +15,7 @@ from opensearchpy import OpenSearch
 from lingodex import demo
 from lingodex.searching import build_searcher
 from lingodex.settings import Settings
-from search_templates.searcher import HybridSearcher
+from lingodex.search_templates.searcher import HybridSearcher
 from tests.indices import drop_with_versions
 
 

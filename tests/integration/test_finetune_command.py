@@ -8,9 +8,9 @@ from pathlib import Path
 
 from opensearchpy import OpenSearch
 
-from encoder.finetune import CARD
-from encoder.profile import load_profile
-from ingest.index_versions import alias_indices
+from lingodex.encoder.finetune import CARD
+from lingodex.encoder.profile import load_profile
+from lingodex.ingest.index_versions import alias_indices
 from lingodex.settings import Settings
 from tests.integration.test_cli_errors import lingodex
 

@@ -8,15 +8,15 @@ from collections.abc import Iterator
 import pytest
 from opensearchpy import OpenSearch
 
-from ingest.documents import PreparedRecord, to_document
-from ingest.indexer import bulk_index, recreate_index
-from ingest.language import LanguageGuess
-from ingest.mappings import EncoderIdentity, index_body, language_fields
-from ingest.schema import CatalogProduct
-from search_templates.pipelines import HYBRID_MINMAX, HYBRID_RRF, pipeline_body, put_pipeline
-from search_templates.query_builder import SearchQuery, template_params
-from search_templates.search_params import LanguageParams
-from search_templates.templates import HYBRID, push_templates
+from lingodex.ingest.documents import PreparedRecord, to_document
+from lingodex.ingest.indexer import bulk_index, recreate_index
+from lingodex.ingest.language import LanguageGuess
+from lingodex.ingest.mappings import EncoderIdentity, index_body, language_fields
+from lingodex.ingest.schema import CatalogProduct
+from lingodex.search_templates.pipelines import HYBRID_MINMAX, HYBRID_RRF, pipeline_body, put_pipeline
+from lingodex.search_templates.query_builder import SearchQuery, template_params
+from lingodex.search_templates.search_params import LanguageParams
+from lingodex.search_templates.templates import HYBRID, push_templates
 
 # Two-dimensional "embeddings" make the dense ranking obvious: query [1, 0].
 CATALOG = {

@@ -12,15 +12,15 @@ import random
 import pytest
 from opensearchpy import OpenSearch
 
-from ingest.documents import PreparedRecord, to_document
-from ingest.indexer import bulk_index, recreate_index
-from ingest.language import LanguageDetector, LanguageGuess
-from ingest.mappings import EncoderIdentity, index_body, language_fields
-from ingest.schema import CatalogProduct
-from search_templates.filters import Filters, parse_filters
-from search_templates.query_builder import SearchQuery
-from search_templates.search_params import LanguageParams, SearchParams
-from search_templates.searcher import SUB_QUERIES, HybridSearcher, Hit, with_sub_scores
+from lingodex.ingest.documents import PreparedRecord, to_document
+from lingodex.ingest.indexer import bulk_index, recreate_index
+from lingodex.ingest.language import LanguageDetector, LanguageGuess
+from lingodex.ingest.mappings import EncoderIdentity, index_body, language_fields
+from lingodex.ingest.schema import CatalogProduct
+from lingodex.search_templates.filters import Filters, parse_filters
+from lingodex.search_templates.query_builder import SearchQuery
+from lingodex.search_templates.search_params import LanguageParams, SearchParams
+from lingodex.search_templates.searcher import SUB_QUERIES, HybridSearcher, Hit, with_sub_scores
 from tests.catalogs import BRANDS, product
 
 DIMENSION = 8
@@ -146,7 +146,7 @@ def test_explained_sub_scores_fuse_to_the_hit_score_here(searcher: HybridSearche
 
 def test_a_pipeline_deleted_under_a_running_searcher_is_created_again(
         client: OpenSearch, searcher: HybridSearcher, catalog: str) -> None:
-    from search_templates.pipelines import fusion_pipeline
+    from lingodex.search_templates.pipelines import fusion_pipeline
 
     params = LanguageParams(lexical_weight=0.4, dense_weight=0.6)
     before = [hit.id for hit in searcher.fused_on_cluster(catalog, query(), params)]

@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 from opensearchpy import OpenSearch
 
-from ingest.batch import embed_records, index_embedded
-from ingest.documents import PreparedRecord
-from ingest.index_versions import alias_indices, centroids_of, stored_records
-from ingest.language import LanguageGuess
-from ingest.readers import read_records
-from ingest.schema import CatalogProduct
+from lingodex.ingest.batch import embed_records, index_embedded
+from lingodex.ingest.documents import PreparedRecord
+from lingodex.ingest.index_versions import alias_indices, centroids_of, stored_records
+from lingodex.ingest.language import LanguageGuess
+from lingodex.ingest.readers import read_records
+from lingodex.ingest.schema import CatalogProduct
 from lingodex.ingest_job import JobRecord, build_ingest_job
 from lingodex.settings import Settings
-from search_templates.searcher import HybridSearcher
+from lingodex.search_templates.searcher import HybridSearcher
 from tests.loads import live_workers, scratch_settings
 
 CATALOG = [

@@ -8,8 +8,8 @@ from pathlib import Path
 from opensearchpy import OpenSearch
 
 from lingodex.settings import Settings
-from search_templates.pipelines import delete_pipeline, fusion_pipeline, put_pipeline
-from search_templates.search_params import LanguageParams
+from lingodex.search_templates.pipelines import delete_pipeline, fusion_pipeline, put_pipeline
+from lingodex.search_templates.search_params import LanguageParams
 from tests.integration.test_cli_errors import lingodex
 
 

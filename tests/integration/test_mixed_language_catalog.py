@@ -10,12 +10,12 @@ from __future__ import annotations
 import pytest
 from opensearchpy import OpenSearch
 
-from ingest.batch import embed_records
-from ingest.documents import PreparedRecord
-from ingest.indexer import bulk_index, recreate_index
-from ingest.mappings import PRODUCTS, EncoderIdentity, index_body
-from ingest.schema import CatalogProduct
-from search_templates.searcher import HybridSearcher
+from lingodex.ingest.batch import embed_records
+from lingodex.ingest.documents import PreparedRecord
+from lingodex.ingest.indexer import bulk_index, recreate_index
+from lingodex.ingest.mappings import PRODUCTS, EncoderIdentity, index_body
+from lingodex.ingest.schema import CatalogProduct
+from lingodex.search_templates.searcher import HybridSearcher
 
 # One product listed three times; detection files the listings as three languages (id, en, de).
 SAME_PRODUCT = {

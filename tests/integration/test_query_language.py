@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from search_templates.searcher import HybridSearcher
+from lingodex.search_templates.searcher import HybridSearcher
 from tests.search_fixture import FIXTURE
 
 

@@ -7,15 +7,15 @@ import logging
 import pytest
 from opensearchpy import OpenSearch
 
-from ingest.batch import embed_records
-from ingest.documents import PreparedRecord
-from ingest.indexer import bulk_index, recreate_index
-from ingest.language import LanguageGuess
-from ingest.mappings import PRODUCTS, EncoderIdentity, index_body
-from ingest.schema import CatalogProduct
-from search_templates.search_params import SearchParams
-from search_templates.searcher import HybridSearcher
-from search_templates.translation import FastTranslate, Translators
+from lingodex.ingest.batch import embed_records
+from lingodex.ingest.documents import PreparedRecord
+from lingodex.ingest.indexer import bulk_index, recreate_index
+from lingodex.ingest.language import LanguageGuess
+from lingodex.ingest.mappings import PRODUCTS, EncoderIdentity, index_body
+from lingodex.ingest.schema import CatalogProduct
+from lingodex.search_templates.search_params import SearchParams
+from lingodex.search_templates.searcher import HybridSearcher
+from lingodex.search_templates.translation import FastTranslate, Translators
 
 ENGLISH = {
     "headphones": "Wireless noise cancelling headphones",

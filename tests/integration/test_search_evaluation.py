@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from search_templates.evaluation import evaluate, run_queries
-from search_templates.search_params import DEFAULT_PARAMS_FILE, Boosts, LanguageParams, SearchParams, load_search_params
-from search_templates.tuning import POOLED, tune, write_params
-from search_templates.rank_eval import rank_eval
-from search_templates.searcher import HybridSearcher, retriever
-from search_templates.templates import DENSE, LEXICAL
+from lingodex.search_templates.evaluation import evaluate, run_queries
+from lingodex.search_templates.search_params import DEFAULT_PARAMS_FILE, Boosts, LanguageParams, SearchParams, load_search_params
+from lingodex.search_templates.tuning import POOLED, tune, write_params
+from lingodex.search_templates.rank_eval import rank_eval
+from lingodex.search_templates.searcher import HybridSearcher, retriever
+from lingodex.search_templates.templates import DENSE, LEXICAL
 from tests.integration.test_search_relevance import CROSS_LINGUAL, KNOWN
 from tests.search_fixture import judged_known_queries, judged_titles
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from search_templates.searcher import HybridSearcher
+from lingodex.search_templates.searcher import HybridSearcher
 from tests.search_fixture import kind_of
 
 # (query language, query, the product it names): words of that language's title, not the whole title

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from opensearchpy import OpenSearch
 
-from ingest.mappings import EncoderIdentity, index_body, language_fields
-from search_templates.filters import parse_filters
+from lingodex.ingest.mappings import EncoderIdentity, index_body, language_fields
+from lingodex.search_templates.filters import parse_filters
 from lingodex.settings import Settings
-from search_templates.query_builder import SearchQuery, searchable_text, template_params
-from search_templates.search_params import LanguageParams
-from search_templates.templates import DENSE, HYBRID, LEXICAL, push_templates, render, template_ids
+from lingodex.search_templates.query_builder import SearchQuery, searchable_text, template_params
+from lingodex.search_templates.search_params import LanguageParams
+from lingodex.search_templates.templates import DENSE, HYBRID, LEXICAL, push_templates, render, template_ids
 
 ANALYZED = language_fields("products")
 HOSTILE_TEXTS = {

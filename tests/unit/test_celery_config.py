@@ -3,8 +3,8 @@
 from pathlib import Path
 
 from lingodex.settings import load_settings
-from workers.celery_config import celery_config
-from workers.config import BrokerSettings
+from lingodex.workers.celery_config import celery_config
+from lingodex.workers.config import BrokerSettings
 
 
 def test_tasks_are_json_only_and_acknowledged_late(tmp_path: Path) -> None:
@@ -21,7 +21,7 @@ def test_embedded_broker_uses_the_filesystem_transport_under_home(tmp_path: Path
     assert config["broker_url"] == "filesystem://"
     queue = Path(config["broker_transport_options"]["data_folder_in"])
     assert queue.is_dir() and tmp_path in queue.parents
-    assert config["result_backend"] == f"workers.embedded_transport:ResultBackend+file://{tmp_path}/broker/results"
+    assert config["result_backend"] == f"lingodex.workers.embedded_transport:ResultBackend+file://{tmp_path}/broker/results"
 
 
 def test_redis_broker_is_also_the_result_backend_unless_told_otherwise(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ingest.centring import GLOBAL, Centroids, LanguageSums, estimate, read_reference_sentences
+from lingodex.ingest.centring import GLOBAL, Centroids, LanguageSums, estimate, read_reference_sentences
 
 
 def unit_rows(rows: np.ndarray) -> np.ndarray:

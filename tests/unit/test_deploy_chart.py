@@ -16,7 +16,7 @@ from lingodex.settings import Settings
 from tests.deploy_manifests import (
     CHART, KUBERNETES_VERSION, PREFIX, container, helm, is_setting, of_kind, render_chart, setting_path, typed, value_at,
 )
-from workers.celery_config import QUEUES
+from lingodex.workers.celery_config import QUEUES
 
 # What the chart sets on purpose to something other than lingodex's default, and why.
 CHART_CHOICES = {

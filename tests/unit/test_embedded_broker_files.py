@@ -5,7 +5,7 @@ from pathlib import Path
 
 from celery import Celery
 
-from workers.embedded_transport import ResultBackend
+from lingodex.workers.embedded_transport import ResultBackend
 
 
 def test_a_result_is_written_under_a_temporary_name_and_renamed_into_place(tmp_path: Path) -> None:

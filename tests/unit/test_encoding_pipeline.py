@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer, models, pre_tokenizers
 
-from encoder.pipeline import EmptyTextError, EncodingPipeline
-from encoder.profile import ModelProfile
+from lingodex.encoder.pipeline import EmptyTextError, EncodingPipeline
+from lingodex.encoder.profile import ModelProfile
 
 PROFILE = ModelProfile(name="stub", source="-", pooling="mean", query_prefix="q ", passage_prefix="p ",
                        max_tokens=8, dimension=2)

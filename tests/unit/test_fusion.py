@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from search_templates.fusion import MIN_SCORE, Ranked, combine, normalize, ordered, reciprocal_rank
+from lingodex.search_templates.fusion import MIN_SCORE, Ranked, combine, normalize, ordered, reciprocal_rank
 
 
 def test_min_max_maps_the_best_to_one_and_the_worst_to_the_floor() -> None:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from workers.metrics import error_type, texts_up_to
+from lingodex.workers.metrics import error_type, texts_up_to
 
 
 @pytest.mark.parametrize(("count", "label"), [(1, "1"), (2, "2"), (3, "4"), (40, "64"), (64, "64"), (65, "128"), (200, "256")])

@@ -2,7 +2,7 @@
 
 import pytest
 
-from encoder.profile import load_profile, shipped_profiles
+from lingodex.encoder.profile import load_profile, shipped_profiles
 
 EXPECTED = {"multilingual-e5-small", "multilingual-e5-small-symmetric", "multilingual-e5-base", "multilingual-e5-large",
             "paraphrase-multilingual-MiniLM-L12-v2", "LaBSE", "bge-m3"}

@@ -2,8 +2,8 @@
 
 import pytest
 
-from ingest.language import LanguageDetector, best_of
-from search_templates.query_language import QueryLanguage
+from lingodex.ingest.language import LanguageDetector, best_of
+from lingodex.search_templates.query_language import QueryLanguage
 
 EUROPEAN = ["en", "es", "fr", "de", "it", "pt", "nl", "pl", "sv"]
 

@@ -4,11 +4,11 @@ from typing import Any
 
 import pytest
 
-from ingest.documents import PreparedRecord
-from ingest.field_mapping import FieldMapping
-from ingest.language import LanguageGuess
-from ingest.readers import SourceRecord
-from ingest.validate import RecordValidator, Rejection
+from lingodex.ingest.documents import PreparedRecord
+from lingodex.ingest.field_mapping import FieldMapping
+from lingodex.ingest.language import LanguageGuess
+from lingodex.ingest.readers import SourceRecord
+from lingodex.ingest.validate import RecordValidator, Rejection
 
 
 class FixedLanguage:

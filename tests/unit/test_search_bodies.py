@@ -5,12 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from ingest.mappings import PRODUCTS, language_fields
-from search_templates.filters import FilterError, Filters, parse_filters
-from search_templates.pipelines import HYBRID_MINMAX, HYBRID_RRF, fusion_pipeline, pipeline_body
-from search_templates.query_builder import SearchQuery, check_page, searchable_text, template_params, window_params
-from search_templates.search_params import Boosts, LanguageParams
-from search_templates.templates import DENSE, HYBRID, LEXICAL, template_ids
+from lingodex.ingest.mappings import PRODUCTS, language_fields
+from lingodex.search_templates.filters import FilterError, Filters, parse_filters
+from lingodex.search_templates.pipelines import HYBRID_MINMAX, HYBRID_RRF, fusion_pipeline, pipeline_body
+from lingodex.search_templates.query_builder import SearchQuery, check_page, searchable_text, template_params, window_params
+from lingodex.search_templates.search_params import Boosts, LanguageParams
+from lingodex.search_templates.templates import DENSE, HYBRID, LEXICAL, template_ids
 
 ANALYZED = language_fields(PRODUCTS)
 

@@ -4,7 +4,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from search_templates.search_params import DEFAULT_PARAMS_FILE, SearchParams, load_search_params
+from lingodex.search_templates.search_params import DEFAULT_PARAMS_FILE, SearchParams, load_search_params
 
 
 def test_the_shipped_file_loads_and_gives_every_language_the_defaults() -> None:

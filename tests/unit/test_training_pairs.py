@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.training_pairs import GroupedTexts, in_held_out, parallel_pairs
+from lingodex.ingest.training_pairs import GroupedTexts, in_held_out, parallel_pairs
 
 
 @settings(max_examples=50, deadline=None)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from search_templates.query_builder import SearchQuery, template_params
-from search_templates.search_params import Boosts, LanguageParams
-from search_templates.translation import HuggingFaceTranslator, Translators
+from lingodex.search_templates.query_builder import SearchQuery, template_params
+from lingodex.search_templates.search_params import Boosts, LanguageParams
+from lingodex.search_templates.translation import HuggingFaceTranslator, Translators
 
 
 class Counting:
