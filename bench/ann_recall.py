@@ -61,7 +61,7 @@ def embedded(encoder, texts: list[str], cache: Path, name: str, queries: bool = 
 
 def vector_field(m: int, ef_construction: int, dimension: int) -> dict:
     """The shipped mapping's `embedding` field with this HNSW method."""
-    from lingodex.ingest.mappings import PRODUCTS, EncoderIdentity, index_body
+    from lingodex.ingest.index.mappings import PRODUCTS, EncoderIdentity, index_body
     from lingodex.settings import VectorSettings
 
     vectors = VectorSettings(m=m, ef_construction=ef_construction)

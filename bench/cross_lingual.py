@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 
 from search import TATOEBA, fused_run, index_texts, read_lines  # noqa: E402
 
-from lingodex.search_templates.evaluation import JudgedQuery, evaluate  # noqa: E402
+from lingodex.search_templates.relevance.evaluation import JudgedQuery, evaluate  # noqa: E402
 from lingodex.search_templates.searcher import HybridSearcher  # noqa: E402
 
 REFERENCE_LINES = 200  # ingest/reference/sentences.tsv holds these
@@ -79,8 +79,8 @@ def main() -> None:
     from lingodex.encoder import load_encoder
     from lingodex.searching import build_searcher
     from lingodex.settings import load_settings
-    from lingodex.search_templates.lexical_tuning import prepare_queries
-    from lingodex.search_templates.tuning import MIN_QUERIES, fetch_windows, split, sub_query_run, tune_windows
+    from lingodex.search_templates.relevance.lexical_tuning import prepare_queries
+    from lingodex.search_templates.relevance.tuning import MIN_QUERIES, fetch_windows, split, sub_query_run, tune_windows
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tatoeba", type=Path, required=True)

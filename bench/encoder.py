@@ -33,8 +33,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lingodex.encoder.onnx_encoder import DEFAULT_TOKEN_BUDGET  # noqa: E402
-from lingodex.encoder.pipeline import EncodingPipeline  # noqa: E402
+from lingodex.encoder.runtime.onnx_encoder import DEFAULT_TOKEN_BUDGET  # noqa: E402
+from lingodex.encoder.runtime.pipeline import EncodingPipeline  # noqa: E402
 from lingodex.encoder.profile import ModelProfile, load_profile  # noqa: E402
 
 H100_DENSE_FP16_TFLOPS = 989.4  # H100 SXM datasheet, dense (no sparsity)
@@ -101,9 +101,9 @@ CPU_ENGINES = ("pytorch-fp32", "ort-fp32", "ort-int8")
 
 
 def cpu_engine(name: str, model_dir: Path, profile: ModelProfile, cache: Path, budget: int) -> EncodingPipeline:
-    from lingodex.encoder.export import ExportSpec, exported_model
-    from lingodex.encoder.ort_session import EncoderSession
-    from lingodex.encoder.torch_reference import TorchForward
+    from lingodex.encoder.export.onnx_export import ExportSpec, exported_model
+    from lingodex.encoder.runtime.ort_session import EncoderSession
+    from lingodex.encoder.export.torch_reference import TorchForward
 
     fp32 = exported_model(model_dir, profile, ExportSpec("fp32"), cache)
     if name == "pytorch-fp32":
@@ -145,8 +145,8 @@ def tatoeba_accuracy(pipeline: EncodingPipeline, directory: Path, langs: list[st
 
 
 def cpu_main(args: argparse.Namespace) -> None:
-    from lingodex.encoder.export import ExportSpec, exported_model
-    from lingodex.encoder.model_source import resolve_model_dir
+    from lingodex.encoder.export.onnx_export import ExportSpec, exported_model
+    from lingodex.encoder.models.model_source import resolve_model_dir
 
     profile = load_profile("multilingual-e5-small")
     home = Path(args.home)
@@ -227,7 +227,7 @@ def random_model_dir(shape: str, tokenizer_file: Path, target: Path) -> Path:
     import torch
     from transformers import BertConfig, BertModel
 
-    from lingodex.encoder.materialize import tokenizer_config
+    from lingodex.encoder.models.materialize import tokenizer_config
 
     torch.manual_seed(0)
     config = BertConfig(vocab_size=250037, max_position_embeddings=512, type_vocab_size=2, pad_token_id=1,
@@ -262,9 +262,9 @@ def gpu_shape(shape: str, dims: dict, base_profile: ModelProfile, inputs: dict, 
               args: argparse.Namespace) -> list[dict]:
     import torch
 
-    from lingodex.encoder.export import ExportSpec, exported_model
-    from lingodex.encoder.ort_session import EncoderSession
-    from lingodex.encoder.torch_reference import TorchForward
+    from lingodex.encoder.export.onnx_export import ExportSpec, exported_model
+    from lingodex.encoder.runtime.ort_session import EncoderSession
+    from lingodex.encoder.export.torch_reference import TorchForward
 
     rows = []
     profile = base_profile.model_copy(update={"name": shape, "dimension": dims["hidden_size"]})

@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 
 from search import TATOEBA  # noqa: E402  (bench/search.py: the Tatoeba pair files and their languages)
 from lingodex.encoder.finetune import FinetuneSpec, TrainingData, finetune  # noqa: E402
-from lingodex.encoder.model_source import resolve_model_dir  # noqa: E402
+from lingodex.encoder.models.model_source import resolve_model_dir  # noqa: E402
 from lingodex.encoder.profile import ModelProfile, load_profile  # noqa: E402
 from lingodex.ingest.training_pairs import GroupedTexts  # noqa: E402
 

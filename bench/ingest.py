@@ -65,10 +65,10 @@ def timed(work, *args):  # noqa: ANN001, ANN202 - a stopwatch around any call
 
 
 def parse(catalog: Path, mapping: Path) -> list:
-    from lingodex.ingest.field_mapping import FieldMapping
-    from lingodex.ingest.language import LanguageDetector
-    from lingodex.ingest.readers import read_records
-    from lingodex.ingest.validate import RecordValidator
+    from lingodex.ingest.catalog.field_mapping import FieldMapping
+    from lingodex.ingest.catalog.language import LanguageDetector
+    from lingodex.ingest.catalog.readers import read_records
+    from lingodex.ingest.catalog.validate import RecordValidator
     from lingodex.settings import load_settings
 
     options = load_settings().ingest
@@ -83,7 +83,7 @@ def parse(catalog: Path, mapping: Path) -> list:
 
 def embed(records: list) -> tuple[float, list[list[float]]]:
     from lingodex.encoder import load_encoder
-    from lingodex.ingest.documents import embedding_text
+    from lingodex.ingest.index.documents import embedding_text
     from lingodex.settings import load_settings
 
     encoder = load_encoder(load_settings().encoder)
@@ -96,8 +96,8 @@ def embed(records: list) -> tuple[float, list[list[float]]]:
 
 def documents(records: list, vectors: list[list[float]] | None) -> list[dict[str, Any]]:
     """The documents a worker would index (an empty vector when OpenSearch is to embed them)."""
-    from lingodex.ingest.documents import to_document
-    from lingodex.ingest.mappings import PRODUCTS, language_fields
+    from lingodex.ingest.index.documents import to_document
+    from lingodex.ingest.index.mappings import PRODUCTS, language_fields
 
     analyzed = language_fields(PRODUCTS)
     vectors = vectors if vectors is not None else [[] for _ in records]
@@ -106,7 +106,7 @@ def documents(records: list, vectors: list[list[float]] | None) -> list[dict[str
 
 def fresh_index(client, name: str) -> None:  # noqa: ANN001
     from lingodex.encoder.factory import describe_encoder
-    from lingodex.ingest.mappings import PRODUCTS, EncoderIdentity, index_body
+    from lingodex.ingest.index.mappings import PRODUCTS, EncoderIdentity, index_body
     from lingodex.settings import load_settings
 
     settings = load_settings()
@@ -119,7 +119,7 @@ def fresh_index(client, name: str) -> None:  # noqa: ANN001
 
 
 def bulk_only(client, index: str, docs: list[dict[str, Any]], batch: int) -> float:  # noqa: ANN001
-    from lingodex.ingest.indexer import bulk_index
+    from lingodex.ingest.index.indexer import bulk_index
 
     fresh_index(client, index)
     start = time.perf_counter()
@@ -144,10 +144,10 @@ def ml_commons(client, records: list, vectors_by_id: dict[str, list[float]], ind
     """Seconds to register + deploy, to bulk every document through the text_embedding pipeline, and to do it again."""
     from bench import ml_commons as ml
 
-    from lingodex.encoder.export import ExportSpec, exported_model
-    from lingodex.encoder.model_source import resolve_model_dir
+    from lingodex.encoder.export.onnx_export import ExportSpec, exported_model
+    from lingodex.encoder.models.model_source import resolve_model_dir
     from lingodex.encoder.profile import load_profile
-    from lingodex.ingest.documents import embedding_text
+    from lingodex.ingest.index.documents import embedding_text
     from lingodex.settings import load_settings
 
     settings = load_settings().encoder

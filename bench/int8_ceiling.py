@@ -13,10 +13,10 @@ Three parts, one process:
    shipped int8 export on the same Shopee titles, time per operator type.
 3. Recipes simulated in PyTorch (fake quantisation of every Linear's input and
    weight), mean and minimum cosine to fp32 on the export's probe sentences, the
-   bar being mean >= 0.999 (encoder/export.py). Calibrated by the shipped recipe
+   bar being mean >= 0.999 (encoder/export/onnx_export.py). Calibrated by the shipped recipe
    (per-tensor uint8 activations, per-token down-projections), whose real graph
    measures 0.99905 on both CPUs of BENCHMARKS.md. The 7-bit rows are what int8
-   weights need where the kernel saturates (encoder/int8_kernels.py): 127 x 127
+   weights need where the kernel saturates (encoder/export/int8_kernels.py): 127 x 127
    products cannot clip a 16-bit pair sum. Per-token zero points (the "asym"
    row) are not something onnxruntime's GEMM takes; the row is the ceiling of
    7-bit activations.
@@ -41,14 +41,14 @@ _spec = importlib.util.spec_from_file_location("bench_encoder", Path(__file__).p
 bench_encoder = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_encoder)
 
-from lingodex.encoder.export import MODEL_FILE, _export_fp32, _int8, probe_sentences  # noqa: E402
-from lingodex.encoder.int8_kernels import signed_weights_saturate  # noqa: E402
-from lingodex.encoder.model_source import resolve_model_dir  # noqa: E402
-from lingodex.encoder.onnx_encoder import DEFAULT_TOKEN_BUDGET  # noqa: E402
-from lingodex.encoder.per_token_int8 import ACTIVATION_FLOOR, ZERO_POINT  # noqa: E402
-from lingodex.encoder.pipeline import EncodingPipeline  # noqa: E402
+from lingodex.encoder.export.onnx_export import MODEL_FILE, _export_fp32, _int8, probe_sentences  # noqa: E402
+from lingodex.encoder.export.int8_kernels import signed_weights_saturate  # noqa: E402
+from lingodex.encoder.models.model_source import resolve_model_dir  # noqa: E402
+from lingodex.encoder.runtime.onnx_encoder import DEFAULT_TOKEN_BUDGET  # noqa: E402
+from lingodex.encoder.export.per_token_int8 import ACTIVATION_FLOOR, ZERO_POINT  # noqa: E402
+from lingodex.encoder.runtime.pipeline import EncodingPipeline  # noqa: E402
 from lingodex.encoder.profile import ModelProfile, load_profile  # noqa: E402
-from lingodex.encoder.torch_reference import TorchForward  # noqa: E402
+from lingodex.encoder.export.torch_reference import TorchForward  # noqa: E402
 
 
 def ort_session(graph_nodes: list, inputs: list, outputs: list, initializers: list):
@@ -135,7 +135,7 @@ def op_profile(model_path: Path, batches: list[tuple[np.ndarray, np.ndarray]]) -
 
 def encoder_batches(profile: ModelProfile, tokenizer_file: Path, titles: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
     """The batches the CPU encoder cuts (its token budget, equal lengths: no padding, so the shipped graph's
-    attention takes its unmasked branch, encoder/unpadded_attention.py). Only the batching is used, not a forward pass."""
+    attention takes its unmasked branch, encoder/export/unpadded_attention.py). Only the batching is used, not a forward pass."""
     pipeline = EncodingPipeline(profile, tokenizer_file, forward=None,
                                 token_budget=DEFAULT_TOKEN_BUDGET["CPUExecutionProvider"], equal_lengths=True)
     return [(input_ids, mask) for _, input_ids, mask in pipeline.prepared_batches(titles, profile.passage_prefix)]
@@ -164,7 +164,7 @@ def per_token_asymmetric(x, levels: int):
 
 
 def down_per_token(x, levels: int, zero: int, floor: float):
-    """encoder/per_token_int8.py's recipe: a fixed zero point under the activation's floor."""
+    """encoder/export/per_token_int8.py's recipe: a fixed zero point under the activation's floor."""
     peak = x.amax(-1, keepdim=True)
     step = (peak / (levels - zero)).clamp(min=floor / zero)
     return ((x / step).round() + zero).clamp(0, levels).sub(zero) * step
@@ -192,7 +192,7 @@ def simulated_recipes(mask, floor: float) -> dict[str, tuple]:
 
 
 def simulate(model_dir: Path, profile: ModelProfile) -> dict[str, dict[str, float]]:
-    """Each recipe's fake quantisation hooked into the PyTorch reference (encoder/torch_reference.py), one padded
+    """Each recipe's fake quantisation hooked into the PyTorch reference (encoder/export/torch_reference.py), one padded
     batch of the probe sentences, cosine to the unquantised reference."""
     import torch
     from transformers import AutoTokenizer

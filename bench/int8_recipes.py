@@ -7,11 +7,11 @@ Recipes, all from the same plain fp32 optimum export with the same pooling:
   int8 (shipped)       attention fused into MultiHeadAttention, then dynamic
                        int8, per channel, every weight MatMul; the FFN
                        down-projections with one activation scale per token
-                       (encoder/export.py, encoder/per_token_int8.py);
+                       (encoder/export/onnx_export.py, encoder/export/per_token_int8.py);
                        attention without its mask on unpadded batches
-                       (encoder/unpadded_attention.py); int8 weights, or
+                       (encoder/export/unpadded_attention.py); int8 weights, or
                        uint8 where this CPU's int8 GEMM saturates with int8
-                       ones (encoder/int8_kernels.py)
+                       ones (encoder/export/int8_kernels.py)
   int8/uint8 weights whatever the CPU  the shipped recipe with the weight type
                        forced: one of the two is the shipped row again
   int8, attention always masked  the shipped recipe without that
@@ -27,7 +27,7 @@ In every int8 recipe attention's two activation products stay fp32.
 
 For each: docs/s on Shopee titles in equal-length batches, as the CPU
 encoder makes them (engines interleaved over rounds, best round kept), mean and minimum cosine to ort-fp32 on the export's probe
-sentences (the parity bar of encoder/export.py is mean >= 0.999) and on a
+sentences (the parity bar of encoder/export/onnx_export.py is mean >= 0.999) and on a
 wider multilingual set (Tatoeba sentences of 12 languages + Shopee titles),
 and Tatoeba accuracy@1 on the five languages of the issue.
 """
@@ -49,12 +49,12 @@ _spec = importlib.util.spec_from_file_location("bench_encoder", Path(__file__).p
 bench_encoder = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_encoder)
 
-from lingodex.encoder.export import MODEL_FILE, _copy_tokenizer, _export_fp32, _int8, probe_sentences  # noqa: E402
-from lingodex.encoder.model_source import resolve_model_dir  # noqa: E402
-from lingodex.encoder.onnx_encoder import DEFAULT_TOKEN_BUDGET  # noqa: E402
-from lingodex.encoder.onnx_pooling import add_pooling  # noqa: E402
-from lingodex.encoder.ort_session import EncoderSession  # noqa: E402
-from lingodex.encoder.pipeline import EncodingPipeline  # noqa: E402
+from lingodex.encoder.export.onnx_export import MODEL_FILE, _copy_tokenizer, _export_fp32, _int8, probe_sentences  # noqa: E402
+from lingodex.encoder.models.model_source import resolve_model_dir  # noqa: E402
+from lingodex.encoder.runtime.onnx_encoder import DEFAULT_TOKEN_BUDGET  # noqa: E402
+from lingodex.encoder.export.onnx_pooling import add_pooling  # noqa: E402
+from lingodex.encoder.runtime.ort_session import EncoderSession  # noqa: E402
+from lingodex.encoder.runtime.pipeline import EncodingPipeline  # noqa: E402
 from lingodex.encoder.profile import load_profile  # noqa: E402
 
 WIDER_LANGS = ["spa", "jpn", "cmn", "deu", "fra", "ara", "heb", "kor", "tha", "vie", "ind", "tur"]

@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from search import TATOEBA  # noqa: E402  (bench/search.py: the Tatoeba pair files and their languages)
-from lingodex.ingest.language import UNDETERMINED, LanguageDetector  # noqa: E402
+from lingodex.ingest.catalog.language import UNDETERMINED, LanguageDetector  # noqa: E402
 from lingodex.settings import IngestSettings  # noqa: E402
 from lingodex.search_templates.query_language import QueryLanguage  # noqa: E402
 

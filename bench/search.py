@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO))
 
 from lingodex.encoder import Encoder  # noqa: E402
 from lingodex.search_templates import fusion  # noqa: E402
-from lingodex.search_templates.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
+from lingodex.search_templates.relevance.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
 from lingodex.search_templates.search_params import LanguageParams  # noqa: E402
 from lingodex.search_templates.searcher import HybridSearcher, fuse  # noqa: E402
 
@@ -66,12 +66,12 @@ def index_texts(searcher: HybridSearcher, encoder: Encoder, index: str, docs: li
     """
     from lingodex.ingest.batch import embed_records
     from lingodex.ingest.centring import estimate, language_sums, reference_sums
-    from lingodex.ingest.documents import PreparedRecord
-    from lingodex.ingest.index_versions import record_centroids
-    from lingodex.ingest.indexer import bulk_index, recreate_index
-    from lingodex.ingest.language import LanguageGuess
-    from lingodex.ingest.mappings import PRODUCTS, EncoderIdentity, index_body
-    from lingodex.ingest.schema import CatalogProduct
+    from lingodex.ingest.index.documents import PreparedRecord
+    from lingodex.ingest.index.index_versions import record_centroids
+    from lingodex.ingest.index.indexer import bulk_index, recreate_index
+    from lingodex.ingest.catalog.language import LanguageGuess
+    from lingodex.ingest.index.mappings import PRODUCTS, EncoderIdentity, index_body
+    from lingodex.ingest.catalog.schema import CatalogProduct
     from lingodex.settings import load_settings
 
     identity = EncoderIdentity(encoder.model_id, encoder.fingerprint, encoder.dimension)
@@ -190,8 +190,8 @@ def oracle(judged: Sequence[JudgedQuery], plain: dict[str, fusion.Ranked], windo
 
 def report(name: str, searcher: HybridSearcher, index: str, plain_index: str, judged: list[JudgedQuery]) -> list[dict]:
     """Rows for all held-out queries and per query language (>= 10 held-out): every column, and what tuning chose."""
-    from lingodex.search_templates.lexical_tuning import prepare_queries, tune_boosts
-    from lingodex.search_templates.tuning import MIN_QUERIES, WINDOWS, fetch_windows, split, sub_query_run, tune_windows
+    from lingodex.search_templates.relevance.lexical_tuning import prepare_queries, tune_boosts
+    from lingodex.search_templates.relevance.tuning import MIN_QUERIES, WINDOWS, fetch_windows, split, sub_query_run, tune_windows
 
     width = max(max(WINDOWS), DEPTH)
     prepared, languages = prepare_queries(searcher, index, judged)

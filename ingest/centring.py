@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from lingodex.encoder import Encoder
-from lingodex.ingest.language import primary_subtag
+from lingodex.ingest.catalog.language import primary_subtag
 
 REFERENCE_SENTENCES = Path(__file__).parent / "reference" / "sentences.tsv"
 METHOD = "language-mean"

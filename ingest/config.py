@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lingodex.ingest.promotion import PromotionPolicy
+from lingodex.ingest.index.promotion import PromotionPolicy
 
 
 class VectorSettings(BaseModel):
@@ -47,7 +47,7 @@ class CentringSettings(BaseModel):
 
 
 class PromotionSettings(BaseModel):
-    """When a new version may replace the serving one (ingest/promotion.py); `--force` overrides per load."""
+    """When a new version may replace the serving one (ingest/index/promotion.py); `--force` overrides per load."""
 
     model_config = ConfigDict(extra="forbid")  # a typo is an error with its path, never dropped
 

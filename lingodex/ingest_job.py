@@ -28,16 +28,16 @@ from opensearchpy import OpenSearch
 from pydantic import BaseModel, Field, ValidationError
 
 from lingodex.ingest.centring import LanguageSums, estimate
-from lingodex.ingest.dead_letters import write_dead_letters
-from lingodex.ingest.documents import PreparedRecord, embedding_text, vector_language
-from lingodex.ingest.index_versions import Target, bulk_load_settings, encoder_of, record_centroids, resolve_target, swap_alias
-from lingodex.ingest.load_lock import LoadLock, mark_cancelled, process_alive
-from lingodex.ingest.mappings import PRODUCTS, EncoderIdentity, index_body
+from lingodex.ingest.catalog.dead_letters import write_dead_letters
+from lingodex.ingest.index.documents import PreparedRecord, embedding_text, vector_language
+from lingodex.ingest.index.index_versions import Target, bulk_load_settings, encoder_of, record_centroids, resolve_target, swap_alias
+from lingodex.ingest.index.load_lock import LoadLock, mark_cancelled, process_alive
+from lingodex.ingest.index.mappings import PRODUCTS, EncoderIdentity, index_body
 from lingodex.ingest.messages import (EMBED_BATCH, EMBED_QUEUE, INDEX_BATCH, INDEX_QUEUE, INDEXED_BATCH, LANGUAGE_SUMS,
                                        REFERENCE_SUMS)
-from lingodex.ingest.promotion import PromotionPolicy, refusal
-from lingodex.ingest.readers import SourceRecord
-from lingodex.ingest.validate import RecordValidator, Rejection
+from lingodex.ingest.index.promotion import PromotionPolicy, refusal
+from lingodex.ingest.catalog.readers import SourceRecord
+from lingodex.ingest.catalog.validate import RecordValidator, Rejection
 from lingodex.settings import Settings
 from lingodex.workers.logs import BATCH_HEADER, JOB_HEADER
 
@@ -69,7 +69,7 @@ class JobRecord(BaseModel):
     finished_at: str | None = None
     dead_letters: str = ""
     promoted: bool | None = None  # a new version: whether the alias was swapped to it
-    refusal: str | None = None  # why it was not (ingest/promotion.py)
+    refusal: str | None = None  # why it was not (ingest/index/promotion.py)
     pid: int = Field(default_factory=os.getpid, description="the process running the load")
     counts: JobCounts = JobCounts()
 
@@ -366,8 +366,8 @@ def build_ingest_job(settings: Settings, *, field_mapping: Path | None = None,
                      on_progress: Callable[[JobRecord], None] = lambda job: None) -> IngestJob:
     """An IngestJob wired from settings: cluster client, task sender, validator, encoder identity."""
     from lingodex.encoder.factory import describe_encoder
-    from lingodex.ingest.field_mapping import FieldMapping
-    from lingodex.ingest.language import LanguageDetector
+    from lingodex.ingest.catalog.field_mapping import FieldMapping
+    from lingodex.ingest.catalog.language import LanguageDetector
     from lingodex.connection import opensearch_client
     from lingodex.workers.app import client_app
     from lingodex.workers.celery_config import celery_config

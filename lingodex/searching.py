@@ -14,8 +14,8 @@ from lingodex.search_templates.translation import Translator, Translators
 
 def build_searcher(settings: Settings, client: OpenSearch | None = None, encoder: Encoder | None = None) -> HybridSearcher:
     from lingodex.encoder import load_encoder
-    from lingodex.ingest.language import LanguageDetector
-    from lingodex.ingest.mappings import PRODUCTS, language_fields
+    from lingodex.ingest.catalog.language import LanguageDetector
+    from lingodex.ingest.index.mappings import PRODUCTS, language_fields
     from lingodex.connection import opensearch_client
     from lingodex.search_templates.search_params import load_search_params
 

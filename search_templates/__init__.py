@@ -1,1 +1,1 @@
-"""Query building, search pipelines and templates (issue #5 adds tuning)."""
+"""Query building, search pipelines and templates, per-language parameters; relevance/ judges and tunes them."""

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lingodex.ingest.documents import field_for
+from lingodex.ingest.index.documents import field_for
 from lingodex.search_templates.filters import Filters
 from lingodex.search_templates.search_params import LanguageParams
 

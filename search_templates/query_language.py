@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from lingodex.ingest.language import LanguageDetector, LanguageGuess, best_of, primary_subtag
+from lingodex.ingest.catalog.language import LanguageDetector, LanguageGuess, best_of, primary_subtag
 
 DEFAULT_LOCALE_PRIOR = 0.5  # bench/query_language.py: neutral with two catalog languages, 8x the others with nine
 

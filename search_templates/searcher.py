@@ -14,11 +14,11 @@ from opensearchpy.exceptions import NotFoundError, RequestError
 
 from lingodex.encoder import Encoder
 from lingodex.ingest.centring import Centroids
-from lingodex.ingest.index_versions import centroids_of
-from lingodex.ingest.language import UNDETERMINED, LanguageDetector, LanguageGuess
-from lingodex.ingest.mappings import PRODUCTS, schema_version
+from lingodex.ingest.index.index_versions import centroids_of
+from lingodex.ingest.catalog.language import UNDETERMINED, LanguageDetector, LanguageGuess
+from lingodex.ingest.index.mappings import PRODUCTS, schema_version
 from lingodex.search_templates import fusion
-from lingodex.search_templates.evaluation import JudgedQuery, Retrieve
+from lingodex.search_templates.relevance.evaluation import JudgedQuery, Retrieve
 from lingodex.search_templates.filters import Filters
 from lingodex.search_templates.pipelines import ensure_pipeline, fusion_pipeline, pipeline_missing
 from lingodex.search_templates.query_language import DEFAULT_LOCALE_PRIOR, QueryLanguage

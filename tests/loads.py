@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from lingodex.ingest.readers import read_records
+from lingodex.ingest.catalog.readers import read_records
 from lingodex.ingest_job import JobRecord, build_ingest_job
 from lingodex.settings import Settings
 from lingodex.launcher import running_workers

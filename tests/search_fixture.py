@@ -9,12 +9,12 @@ from opensearchpy import OpenSearch
 
 from lingodex.encoder import Encoder
 from lingodex.ingest.batch import embed_records
-from lingodex.ingest.documents import PreparedRecord
-from lingodex.ingest.indexer import bulk_index, recreate_index
-from lingodex.ingest.language import LanguageGuess
-from lingodex.ingest.mappings import PRODUCTS, EncoderIdentity, index_body, language_fields
-from lingodex.ingest.schema import CatalogProduct
-from lingodex.search_templates.evaluation import JudgedQuery
+from lingodex.ingest.index.documents import PreparedRecord
+from lingodex.ingest.index.indexer import bulk_index, recreate_index
+from lingodex.ingest.catalog.language import LanguageGuess
+from lingodex.ingest.index.mappings import PRODUCTS, EncoderIdentity, index_body, language_fields
+from lingodex.ingest.catalog.schema import CatalogProduct
+from lingodex.search_templates.relevance.evaluation import JudgedQuery
 
 FIXTURE = Path(__file__).parent / "data" / "search_fixture.yaml"
 

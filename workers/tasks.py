@@ -27,13 +27,13 @@ from opensearchpy import OpenSearch
 
 from lingodex.encoder import Encoder
 from lingodex.ingest.batch import embed_records, index_embedded
-from lingodex.ingest.documents import PreparedRecord
-from lingodex.ingest.embedding_cache import stored_documents
+from lingodex.ingest.index.documents import PreparedRecord
+from lingodex.ingest.index.embedding_cache import stored_documents
 from lingodex.ingest.centring import language_sums, reference_sums
-from lingodex.ingest.index_versions import centroids_of
-from lingodex.ingest.indexer import ClusterUnavailable, cluster_call
-from lingodex.ingest.load_lock import is_cancelled
-from lingodex.ingest.mappings import PRODUCTS, language_fields
+from lingodex.ingest.index.index_versions import centroids_of
+from lingodex.ingest.index.indexer import ClusterUnavailable, cluster_call
+from lingodex.ingest.index.load_lock import is_cancelled
+from lingodex.ingest.index.mappings import PRODUCTS, language_fields
 from lingodex.ingest.messages import (EMBED_BATCH, INDEX_BATCH, LANGUAGE_SUMS, PING, REFERENCE_SUMS, EmbeddedBatch,
                                        IndexedBatch)
 from lingodex.workers.app import app, context

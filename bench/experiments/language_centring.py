@@ -44,8 +44,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from lingodex.search_templates.choice import split  # noqa: E402
-from lingodex.search_templates.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
+from lingodex.search_templates.relevance.choice import split  # noqa: E402
+from lingodex.search_templates.relevance.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
 
 PAIRS = ("ara", "cmn", "deu", "fra", "heb", "hin", "ind", "ita", "jpn", "kor", "nld", "pol", "por", "rus", "spa",
          "swe", "tha", "tur", "vie")
@@ -241,7 +241,7 @@ def run_shopee(path: Path, encoder, detect) -> None:  # noqa: ANN001
 
 def main() -> None:
     from lingodex.encoder import load_encoder
-    from lingodex.ingest.language import LanguageDetector
+    from lingodex.ingest.catalog.language import LanguageDetector
     from lingodex.settings import load_settings
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

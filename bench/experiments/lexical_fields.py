@@ -28,7 +28,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from lingodex.search_templates.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
+from lingodex.search_templates.relevance.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
 
 CACHE = Path("/tmp/lingodex-lexical-fields")
 INDEX = "bench-lexical-fields"
@@ -60,11 +60,11 @@ def cached(name: str, compute: Callable[[], Any]) -> Any:
 
 
 def build_index(client, rows, languages, vectors, identity, analyzed) -> None:  # noqa: ANN001
-    from lingodex.ingest.documents import PreparedRecord, to_document
-    from lingodex.ingest.indexer import bulk_index, recreate_index
-    from lingodex.ingest.language import LanguageGuess
-    from lingodex.ingest.mappings import PRODUCTS, index_body
-    from lingodex.ingest.schema import CatalogProduct
+    from lingodex.ingest.index.documents import PreparedRecord, to_document
+    from lingodex.ingest.index.indexer import bulk_index, recreate_index
+    from lingodex.ingest.catalog.language import LanguageGuess
+    from lingodex.ingest.index.mappings import PRODUCTS, index_body
+    from lingodex.ingest.catalog.schema import CatalogProduct
 
     body = index_body(PRODUCTS, encoder=identity)
     properties = body["mappings"]["properties"]
@@ -221,8 +221,8 @@ def bucket(query_id: str) -> float:
 
 def main() -> None:
     from lingodex.encoder import load_encoder
-    from lingodex.ingest.language import LanguageDetector
-    from lingodex.ingest.mappings import PRODUCTS, EncoderIdentity, language_fields
+    from lingodex.ingest.catalog.language import LanguageDetector
+    from lingodex.ingest.index.mappings import PRODUCTS, EncoderIdentity, language_fields
     from lingodex.connection import opensearch_client
     from lingodex.settings import load_settings
 

@@ -25,8 +25,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from lingodex.search_templates.choice import split  # noqa: E402
-from lingodex.search_templates.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
+from lingodex.search_templates.relevance.choice import split  # noqa: E402
+from lingodex.search_templates.relevance.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
 
 TATOEBA = {"deu": "de", "jpn": "ja", "ind": "id", "cmn": "zh", "ara": "ar", "spa": "es"}
 

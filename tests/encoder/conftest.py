@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from lingodex.encoder.export import ExportSpec, exported_model
-from lingodex.encoder.materialize import materialize
-from lingodex.encoder.onnx_encoder import OnnxEncoder
+from lingodex.encoder.export.onnx_export import ExportSpec, exported_model
+from lingodex.encoder.models.materialize import materialize
+from lingodex.encoder.runtime.onnx_encoder import OnnxEncoder
 from lingodex.encoder.profile import ModelProfile, load_profile
 
 DATA = Path(__file__).parents[1] / "data"

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lingodex.encoder.export import ExportSpec, exported_model
+from lingodex.encoder.export.onnx_export import ExportSpec, exported_model
 from lingodex.encoder.finetune import CARD, FinetuneSpec, TrainingData, finetune
 from lingodex.encoder.profile import ModelProfile, load_profile
 

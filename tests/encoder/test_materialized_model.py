@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lingodex.encoder.materialize import COMPLETE_MARKER, materialize
+from lingodex.encoder.models.materialize import COMPLETE_MARKER, materialize
 
 
 def test_directory_loads_offline_with_the_auto_classes(model_dir: Path) -> None:

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from lingodex.encoder.ort_session import cuda_available
-from lingodex.encoder.pipeline import EmptyTextError
+from lingodex.encoder.runtime.ort_session import cuda_available
+from lingodex.encoder.runtime.pipeline import EmptyTextError
 
 
 def test_rows_come_back_in_input_order_for_shuffled_lengths(fp32_encoder, mini_tatoeba) -> None:
@@ -38,7 +38,7 @@ def test_an_over_long_text_is_truncated_to_max_tokens_and_counted(fp32_encoder, 
 @pytest.mark.skipif(not cuda_available(), reason="onnxruntime here has no CUDAExecutionProvider (CPU machine); "
                     "the CUDA path is measured on the lent H100, see BENCHMARKS.md")
 def test_cuda_session_with_io_binding_matches_cpu(profile, fp32_dir, fp32_encoder) -> None:
-    from lingodex.encoder.onnx_encoder import OnnxEncoder
+    from lingodex.encoder.runtime.onnx_encoder import OnnxEncoder
 
     cuda = OnnxEncoder(profile, fp32_dir, provider="cuda")
     texts = ["wireless headphones", "ステンレス 水筒"]

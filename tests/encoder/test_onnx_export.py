@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lingodex.encoder import export as export_module
-from lingodex.encoder.export import ExportParityError, ExportSpec, ParityThresholds, exported_model
-from lingodex.encoder.pipeline import EncodingPipeline
-from lingodex.encoder.torch_reference import TorchForward
+from lingodex.encoder.export import onnx_export as export_module
+from lingodex.encoder.export.onnx_export import ExportParityError, ExportSpec, ParityThresholds, exported_model
+from lingodex.encoder.runtime.pipeline import EncodingPipeline
+from lingodex.encoder.export.torch_reference import TorchForward
 
 
 def test_fp32_export_matches_pytorch_on_sentences_it_was_not_checked_on(model_dir: Path, profile, fp32_encoder, mini_tatoeba) -> None:
@@ -86,7 +86,7 @@ def test_int8_export_fuses_attention_and_quantises_every_weight_matmul(int8_dir:
 def test_int8_export_weights_are_the_type_this_cpus_int8_gemm_computes_exactly(int8_dir: Path) -> None:
     import onnx
 
-    from lingodex.encoder.int8_kernels import signed_weights_saturate
+    from lingodex.encoder.export.int8_kernels import signed_weights_saturate
 
     graph = onnx.load(str(int8_dir / "model.onnx"), load_external_data=False).graph
     gemm_weights = {node.input[1] for node in graph_nodes(graph) if node.op_type in ("MatMulInteger", "MatMulIntegerToFloat")}
@@ -109,7 +109,7 @@ def test_int8_attention_drops_its_padding_mask_only_in_the_unpadded_branch_of_ev
 
 
 def test_int8_vectors_agree_between_padded_and_equal_length_batches(profile, int8_dir: Path, mini_tatoeba) -> None:
-    from lingodex.encoder.ort_session import EncoderSession
+    from lingodex.encoder.runtime.ort_session import EncoderSession
 
     texts = [sentence.text for sentence in mini_tatoeba]
     run = EncoderSession(int8_dir / "model.onnx", provider="cpu").run

@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 from opensearchpy import OpenSearch
 
-from lingodex.ingest.indexer import bulk_index
-from lingodex.ingest.readers import MAX_NESTING, read_records
+from lingodex.ingest.index.indexer import bulk_index
+from lingodex.ingest.catalog.readers import MAX_NESTING, read_records
 from lingodex.ingest_job import JobRecord, build_ingest_job
 from lingodex.settings import Settings
 from tests.indices import drop_with_versions

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from opensearchpy import OpenSearch, helpers
 
-from lingodex.ingest.readers import read_records
+from lingodex.ingest.catalog.readers import read_records
 from lingodex.connection import opensearch_client
 from lingodex.ingest_job import build_ingest_job
 from lingodex.settings import Settings

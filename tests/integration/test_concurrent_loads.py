@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from opensearchpy import OpenSearch
 
-from lingodex.ingest.index_versions import alias_indices
-from lingodex.ingest.load_lock import LoadInProgress
-from lingodex.ingest.readers import read_records
+from lingodex.ingest.index.index_versions import alias_indices
+from lingodex.ingest.index.load_lock import LoadInProgress
+from lingodex.ingest.catalog.readers import read_records
 from lingodex.ingest_job import JobRecord, build_ingest_job
 from lingodex.settings import Settings
 from tests.catalogs import write_catalog

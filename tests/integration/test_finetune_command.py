@@ -10,7 +10,7 @@ from opensearchpy import OpenSearch
 
 from lingodex.encoder.finetune import CARD
 from lingodex.encoder.profile import load_profile
-from lingodex.ingest.index_versions import alias_indices
+from lingodex.ingest.index.index_versions import alias_indices
 from lingodex.settings import Settings
 from tests.integration.test_cli_errors import lingodex
 

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import pytest
 from opensearchpy import OpenSearch
 
-from lingodex.ingest.documents import PreparedRecord, to_document
-from lingodex.ingest.indexer import bulk_index, recreate_index
-from lingodex.ingest.language import LanguageGuess
-from lingodex.ingest.mappings import EncoderIdentity, index_body, language_fields
-from lingodex.ingest.schema import CatalogProduct
+from lingodex.ingest.index.documents import PreparedRecord, to_document
+from lingodex.ingest.index.indexer import bulk_index, recreate_index
+from lingodex.ingest.catalog.language import LanguageGuess
+from lingodex.ingest.index.mappings import EncoderIdentity, index_body, language_fields
+from lingodex.ingest.catalog.schema import CatalogProduct
 from lingodex.search_templates.pipelines import HYBRID_MINMAX, HYBRID_RRF, pipeline_body, put_pipeline
 from lingodex.search_templates.query_builder import SearchQuery, template_params
 from lingodex.search_templates.search_params import LanguageParams

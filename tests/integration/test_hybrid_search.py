@@ -12,11 +12,11 @@ import random
 import pytest
 from opensearchpy import OpenSearch
 
-from lingodex.ingest.documents import PreparedRecord, to_document
-from lingodex.ingest.indexer import bulk_index, recreate_index
-from lingodex.ingest.language import LanguageDetector, LanguageGuess
-from lingodex.ingest.mappings import EncoderIdentity, index_body, language_fields
-from lingodex.ingest.schema import CatalogProduct
+from lingodex.ingest.index.documents import PreparedRecord, to_document
+from lingodex.ingest.index.indexer import bulk_index, recreate_index
+from lingodex.ingest.catalog.language import LanguageDetector, LanguageGuess
+from lingodex.ingest.index.mappings import EncoderIdentity, index_body, language_fields
+from lingodex.ingest.catalog.schema import CatalogProduct
 from lingodex.search_templates.filters import Filters, parse_filters
 from lingodex.search_templates.query_builder import SearchQuery
 from lingodex.search_templates.search_params import LanguageParams, SearchParams

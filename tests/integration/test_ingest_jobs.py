@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from opensearchpy import OpenSearch
 
-from lingodex.ingest.index_versions import EncoderMismatch, alias_indices
-from lingodex.ingest.mappings import EncoderIdentity
-from lingodex.ingest.readers import read_records
+from lingodex.ingest.index.index_versions import EncoderMismatch, alias_indices
+from lingodex.ingest.index.mappings import EncoderIdentity
+from lingodex.ingest.catalog.readers import read_records
 from lingodex.ingest_job import JobRecord, build_ingest_job
 from lingodex.settings import Settings
 from tests.catalogs import VOCABULARY, write_catalog
@@ -120,7 +120,7 @@ def test_an_unknown_language_code_is_indexed_in_the_icu_field(bad_input_job: tup
 
 def test_replay_indexes_fixed_dead_letters_and_rejects_the_rest_again(bad_input_job: tuple[JobRecord, str],
                                                                        ingest_settings: Settings, client: OpenSearch) -> None:
-    from lingodex.ingest.dead_letters import replay_records
+    from lingodex.ingest.catalog.dead_letters import replay_records
 
     job, index = bad_input_job
     fixed = Path(job.dead_letters).with_name("fixed.jsonl")
@@ -236,7 +236,7 @@ def test_a_new_version_reuses_vectors_and_swaps_the_alias_keeping_the_old_versio
 
 def test_queries_on_the_alias_never_fail_while_a_reindex_swaps_it(
         ingest_settings: Settings, workers: None, client: OpenSearch, index_name: str, tmp_path: Path) -> None:
-    from lingodex.ingest.index_versions import stored_records
+    from lingodex.ingest.index.index_versions import stored_records
 
     path = tmp_path / "catalog.jsonl"
     write_catalog(path, 150)
@@ -283,7 +283,7 @@ def test_loading_into_an_index_built_by_another_model_is_refused(
 
 def test_reindex_with_another_encoder_builds_a_new_version_from_the_stored_records(
         ingest_settings: Settings, workers: None, client: OpenSearch, index_name: str, tmp_path: Path) -> None:
-    from lingodex.ingest.index_versions import encoder_of, stored_records
+    from lingodex.ingest.index.index_versions import encoder_of, stored_records
 
     path = tmp_path / "catalog.jsonl"
     write_catalog(path, 60)

@@ -11,11 +11,11 @@ import pytest
 from opensearchpy import OpenSearch
 
 from lingodex.ingest.batch import embed_records, index_embedded
-from lingodex.ingest.documents import PreparedRecord
-from lingodex.ingest.index_versions import alias_indices, centroids_of, stored_records
-from lingodex.ingest.language import LanguageGuess
-from lingodex.ingest.readers import read_records
-from lingodex.ingest.schema import CatalogProduct
+from lingodex.ingest.index.documents import PreparedRecord
+from lingodex.ingest.index.index_versions import alias_indices, centroids_of, stored_records
+from lingodex.ingest.catalog.language import LanguageGuess
+from lingodex.ingest.catalog.readers import read_records
+from lingodex.ingest.catalog.schema import CatalogProduct
 from lingodex.ingest_job import JobRecord, build_ingest_job
 from lingodex.settings import Settings
 from lingodex.search_templates.searcher import HybridSearcher

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from opensearchpy import OpenSearch
 
-from lingodex.ingest.index_versions import alias_indices, list_versions, previous_version, promote_version
-from lingodex.ingest.promotion import PromotionPolicy
-from lingodex.ingest.readers import read_records
+from lingodex.ingest.index.index_versions import alias_indices, list_versions, previous_version, promote_version
+from lingodex.ingest.index.promotion import PromotionPolicy
+from lingodex.ingest.catalog.readers import read_records
 from lingodex.cli import EXIT_NOT_PROMOTED
 from lingodex.ingest_job import JobRecord, build_ingest_job
 from lingodex.settings import Settings

@@ -8,11 +8,11 @@ import pytest
 from opensearchpy import OpenSearch
 
 from lingodex.ingest.batch import embed_records
-from lingodex.ingest.documents import PreparedRecord
-from lingodex.ingest.indexer import bulk_index, recreate_index
-from lingodex.ingest.language import LanguageGuess
-from lingodex.ingest.mappings import PRODUCTS, EncoderIdentity, index_body
-from lingodex.ingest.schema import CatalogProduct
+from lingodex.ingest.index.documents import PreparedRecord
+from lingodex.ingest.index.indexer import bulk_index, recreate_index
+from lingodex.ingest.catalog.language import LanguageGuess
+from lingodex.ingest.index.mappings import PRODUCTS, EncoderIdentity, index_body
+from lingodex.ingest.catalog.schema import CatalogProduct
 from lingodex.search_templates.search_params import SearchParams
 from lingodex.search_templates.searcher import HybridSearcher
 from lingodex.search_templates.translation import FastTranslate, Translators

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from lingodex.search_templates.evaluation import evaluate, run_queries
+from lingodex.search_templates.relevance.evaluation import evaluate, run_queries
 from lingodex.search_templates.search_params import DEFAULT_PARAMS_FILE, Boosts, LanguageParams, SearchParams, load_search_params
-from lingodex.search_templates.tuning import POOLED, tune, write_params
-from lingodex.search_templates.rank_eval import rank_eval
+from lingodex.search_templates.relevance.tuning import POOLED, tune, write_params
+from lingodex.search_templates.relevance.rank_eval import rank_eval
 from lingodex.search_templates.searcher import HybridSearcher, retriever
 from lingodex.search_templates.templates import DENSE, LEXICAL
 from tests.integration.test_search_relevance import CROSS_LINGUAL, KNOWN

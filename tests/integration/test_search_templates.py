@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from opensearchpy import OpenSearch
 
-from lingodex.ingest.mappings import EncoderIdentity, index_body, language_fields
+from lingodex.ingest.index.mappings import EncoderIdentity, index_body, language_fields
 from lingodex.search_templates.filters import parse_filters
 from lingodex.settings import Settings
 from lingodex.search_templates.query_builder import SearchQuery, searchable_text, template_params

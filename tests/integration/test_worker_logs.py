@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lingodex.ingest.readers import read_records
+from lingodex.ingest.catalog.readers import read_records
 from lingodex.ingest_job import build_ingest_job
 from lingodex.settings import LogSettings, Settings
 from lingodex.launcher import environment_with, running_workers

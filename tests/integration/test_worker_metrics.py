@@ -12,7 +12,7 @@ from pathlib import Path
 from opensearchpy import OpenSearch
 from prometheus_client.parser import text_string_to_metric_families
 
-from lingodex.ingest.readers import read_records
+from lingodex.ingest.catalog.readers import read_records
 from lingodex.ingest_job import build_ingest_job
 from lingodex.settings import Settings
 from tests.catalogs import write_catalog

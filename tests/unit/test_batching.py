@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from lingodex.encoder.batching import length_sorted_batches, pad_batch
+from lingodex.encoder.runtime.batching import length_sorted_batches, pad_batch
 
 
 def test_every_text_is_in_exactly_one_batch() -> None:

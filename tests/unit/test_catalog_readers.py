@@ -7,9 +7,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lingodex.ingest.dead_letters import replay_records, write_dead_letters
-from lingodex.ingest.readers import MAX_CSV_FIELD_CHARS, detect_format, read_records
-from lingodex.ingest.validate import Rejection
+from lingodex.ingest.catalog.dead_letters import replay_records, write_dead_letters
+from lingodex.ingest.catalog.readers import MAX_CSV_FIELD_CHARS, detect_format, read_records
+from lingodex.ingest.catalog.validate import Rejection
 
 
 def test_jsonl_records_carry_their_line_numbers_and_blank_lines_are_skipped(tmp_path: Path) -> None:

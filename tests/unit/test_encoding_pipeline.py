@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer, models, pre_tokenizers
 
-from lingodex.encoder.pipeline import EmptyTextError, EncodingPipeline
+from lingodex.encoder.runtime.pipeline import EmptyTextError, EncodingPipeline
 from lingodex.encoder.profile import ModelProfile
 
 PROFILE = ModelProfile(name="stub", source="-", pooling="mean", query_prefix="q ", passage_prefix="p ",

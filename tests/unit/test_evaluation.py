@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from lingodex.search_templates.evaluation import JudgedQuery, evaluate, load_judgments, run_queries
+from lingodex.search_templates.relevance.evaluation import JudgedQuery, evaluate, load_judgments, run_queries
 
 JUDGED = [JudgedQuery("q1", "kettle", "en", {"a": 1, "b": 1}), JudgedQuery("q2", "Kessel", "de", {"c": 2})]
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from lingodex.ingest.documents import PreparedRecord, embedding_text, field_for, to_document
-from lingodex.ingest.language import LanguageGuess
-from lingodex.ingest.mappings import EncoderIdentity, index_body, language_fields
-from lingodex.ingest.schema import CatalogProduct
+from lingodex.ingest.index.documents import PreparedRecord, embedding_text, field_for, to_document
+from lingodex.ingest.catalog.language import LanguageGuess
+from lingodex.ingest.index.mappings import EncoderIdentity, index_body, language_fields
+from lingodex.ingest.catalog.schema import CatalogProduct
 from lingodex.settings import VectorSettings
 
 E5 = EncoderIdentity("multilingual-e5-small", "abc123", 384, "multilingual-e5-small-int8-x")

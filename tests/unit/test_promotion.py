@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lingodex.ingest.promotion import PromotionPolicy, refusal
+from lingodex.ingest.index.promotion import PromotionPolicy, refusal
 
 POLICY = PromotionPolicy(max_rejected=0.01, min_kept=0.9)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lingodex.ingest.language import LanguageDetector, best_of
+from lingodex.ingest.catalog.language import LanguageDetector, best_of
 from lingodex.search_templates.query_language import QueryLanguage
 
 EUROPEAN = ["en", "es", "fr", "de", "it", "pt", "nl", "pl", "sv"]

@@ -4,11 +4,11 @@ from typing import Any
 
 import pytest
 
-from lingodex.ingest.documents import PreparedRecord
-from lingodex.ingest.field_mapping import FieldMapping
-from lingodex.ingest.language import LanguageGuess
-from lingodex.ingest.readers import SourceRecord
-from lingodex.ingest.validate import RecordValidator, Rejection
+from lingodex.ingest.index.documents import PreparedRecord
+from lingodex.ingest.catalog.field_mapping import FieldMapping
+from lingodex.ingest.catalog.language import LanguageGuess
+from lingodex.ingest.catalog.readers import SourceRecord
+from lingodex.ingest.catalog.validate import RecordValidator, Rejection
 
 
 class FixedLanguage:

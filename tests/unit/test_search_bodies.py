@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from lingodex.ingest.mappings import PRODUCTS, language_fields
+from lingodex.ingest.index.mappings import PRODUCTS, language_fields
 from lingodex.search_templates.filters import FilterError, Filters, parse_filters
 from lingodex.search_templates.pipelines import HYBRID_MINMAX, HYBRID_RRF, fusion_pipeline, pipeline_body
 from lingodex.search_templates.query_builder import SearchQuery, check_page, searchable_text, template_params, window_params

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from lingodex.search_templates.evaluation import JudgedQuery
+from lingodex.search_templates.relevance.evaluation import JudgedQuery
 from lingodex.search_templates.fusion import Ranked
 from lingodex.search_templates.search_params import DEFAULT_PARAMS_FILE, LanguageParams, SearchParams, load_search_params
-from lingodex.search_templates.tuning import POOLED, RANK_CONSTANTS, WINDOWS, candidates, choose, split, tune_windows, write_params
+from lingodex.search_templates.relevance.tuning import POOLED, RANK_CONSTANTS, WINDOWS, candidates, choose, split, tune_windows, write_params
 
 
 def test_the_grid_covers_weights_normalisations_rrf_and_windows() -> None:

@@ -8,7 +8,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from lingodex.encoder.unpadded_attention import guard_padding_masks
+from lingodex.encoder.export.unpadded_attention import guard_padding_masks
 
 HIDDEN, HEADS = 8, 2
 

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from lingodex.ingest.documents import PreparedRecord, to_document
-from lingodex.ingest.field_mapping import FieldMapping
-from lingodex.ingest.language import LanguageDetector
-from lingodex.ingest.readers import MAX_RECORD_BYTES, read_records
-from lingodex.ingest.schema import CatalogProduct
-from lingodex.ingest.validate import RecordValidator, Rejection
+from lingodex.ingest.index.documents import PreparedRecord, to_document
+from lingodex.ingest.catalog.field_mapping import FieldMapping
+from lingodex.ingest.catalog.language import LanguageDetector
+from lingodex.ingest.catalog.readers import MAX_RECORD_BYTES, read_records
+from lingodex.ingest.catalog.schema import CatalogProduct
+from lingodex.ingest.catalog.validate import RecordValidator, Rejection
 
 ANY_CHARACTER = st.characters(exclude_categories=())  # surrogates, controls and format characters included
 TEXT = st.text(ANY_CHARACTER, max_size=40) | st.sampled_from(["", " ", "\u200b\u200f", "<b>x</b>", "pt-BR", "en", "NaN"])

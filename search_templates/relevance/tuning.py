@@ -1,6 +1,6 @@
 """Tune each language's lexical boosts and fusion on judged queries, and report on queries kept out of the tuning.
 
-Lexical boosts first (search_templates/lexical_tuning.py), since they change
+Lexical boosts first (search_templates/relevance/lexical_tuning.py), since they change
 the lexical hits that fusion mixes. Then each query's two sub-query windows
 are fetched once (one `_msearch/template`); every fusion candidate is fused
 here with the arithmetic neural-search uses (tested equal), so a grid of
@@ -8,7 +8,7 @@ hundreds of candidates costs no further queries. Queries are split by a stable
 hash of their id: the candidate chosen on the tuning part is reported on the
 held-out part, where a parameter set that only fits the tuning queries shows.
 
-The rule (search_templates/choice.py) picks the first candidate the best does
+The rule (search_templates/relevance/choice.py) picks the first candidate the best does
 not clearly beat, in an order of preference: here the plainest first, leaning
 least on the sub-query that is weaker on those queries (a signal keeps its
 weight only by earning it), the current parameters first among equals, then
@@ -31,9 +31,9 @@ from pathlib import Path
 import yaml
 
 from lingodex.search_templates import fusion
-from lingodex.search_templates.choice import OBJECTIVE, POOLED, LanguageOutcome, pick, split
-from lingodex.search_templates.evaluation import JudgedQuery, Report, evaluate, ranking
-from lingodex.search_templates.lexical_tuning import prepare_queries, tune_boosts
+from lingodex.search_templates.relevance.choice import OBJECTIVE, POOLED, LanguageOutcome, pick, split
+from lingodex.search_templates.relevance.evaluation import JudgedQuery, Report, evaluate, ranking
+from lingodex.search_templates.relevance.lexical_tuning import prepare_queries, tune_boosts
 from lingodex.search_templates.query_builder import SearchQuery
 from lingodex.search_templates.search_params import LanguageParams, SearchParams
 from lingodex.search_templates.searcher import HybridSearcher, fuse

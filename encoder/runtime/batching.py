@@ -19,7 +19,7 @@ def length_sorted_batches(lengths: Sequence[int], token_budget: int, max_batch: 
     A single text longer than the budget still gets a batch of its own. With
     ``equal_lengths`` a batch also ends where the length changes, so no batch
     has padding: on a CPU, attention then runs without a mask
-    (encoder/unpadded_attention.py), at the cost of smaller batches.
+    (encoder/export/unpadded_attention.py), at the cost of smaller batches.
     """
     order = np.argsort(np.asarray(lengths), kind="stable")
     start = 0

@@ -31,12 +31,12 @@ from typing import Literal
 import numpy as np
 
 from lingodex.encoder.errors import EncoderError
-from lingodex.encoder.int8_kernels import signed_weights_saturate
-from lingodex.encoder.model_source import model_hash
-from lingodex.encoder.onnx_pooling import add_pooling
-from lingodex.encoder.per_token_int8 import UnsupportedActivation, activation_floor, quantize_per_token
+from lingodex.encoder.export.int8_kernels import signed_weights_saturate
+from lingodex.encoder.models.model_source import model_hash
+from lingodex.encoder.export.onnx_pooling import add_pooling
+from lingodex.encoder.export.per_token_int8 import UnsupportedActivation, activation_floor, quantize_per_token
 from lingodex.encoder.profile import ModelProfile
-from lingodex.encoder.unpadded_attention import guard_padding_masks
+from lingodex.encoder.export.unpadded_attention import guard_padding_masks
 
 log = logging.getLogger(__name__)
 Precision = Literal["fp32", "int8", "fp16"]
@@ -185,9 +185,9 @@ def _int8(fp32_dir: Path, out_dir: Path, *, weights: Int8Weights = "auto", down_
     quantised like the rest; the attention products inside stay fp32 (~1 % of
     the FLOPs on titles). The down-projections read the activation's output,
     which one batch-wide scale serves badly, so they get a scale per token
-    (encoder/per_token_int8.py). Each fused attention then drops its padding
+    (encoder/export/per_token_int8.py). Each fused attention then drops its padding
     mask on batches without padding, for MLAS flash attention
-    (encoder/unpadded_attention.py). "per_tensor" (fails the parity bar on
+    (encoder/export/unpadded_attention.py). "per_tensor" (fails the parity bar on
     e5-small), "fp32" (slower), fuse_attention=False and unpadded_attention=False stay for
     bench/int8_recipes.py, which measures them side by side. weights="u8" is
     for CPUs whose int8 GEMM saturates with int8 weights (int8_kernels.py). The quantiser is
@@ -288,9 +288,9 @@ def check_parity(model_dir: Path, export_dir: Path, profile: ModelProfile, spec:
     The export embeds them twice: in padded batches and in batches of equal
     length, so that both of an int8 graph's attention paths are checked.
     """
-    from lingodex.encoder.ort_session import EncoderSession, Provider
-    from lingodex.encoder.pipeline import EncodingPipeline
-    from lingodex.encoder.torch_reference import TorchForward
+    from lingodex.encoder.runtime.ort_session import EncoderSession, Provider
+    from lingodex.encoder.runtime.pipeline import EncodingPipeline
+    from lingodex.encoder.export.torch_reference import TorchForward
 
     provider: Provider = "cuda" if spec.precision == "fp16" else "cpu"
     session = EncoderSession(export_dir / MODEL_FILE, provider=provider)

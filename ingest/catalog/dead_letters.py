@@ -13,8 +13,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 
-from lingodex.ingest.readers import RAW_TEXT_LIMIT, SourceRecord, parse_json_line
-from lingodex.ingest.validate import Rejection
+from lingodex.ingest.catalog.readers import RAW_TEXT_LIMIT, SourceRecord, parse_json_line
+from lingodex.ingest.catalog.validate import Rejection
 
 
 def write_dead_letters(path: Path, source: str, job_id: str, rejections: Iterable[Rejection]) -> int:

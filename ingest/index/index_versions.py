@@ -18,8 +18,8 @@ from opensearchpy import OpenSearch
 
 from lingodex.ingest.centring import Centroids
 from lingodex.ingest.errors import IngestError
-from lingodex.ingest.mappings import EncoderIdentity
-from lingodex.ingest.readers import SourceRecord
+from lingodex.ingest.index.mappings import EncoderIdentity
+from lingodex.ingest.catalog.readers import SourceRecord
 
 BULK_LOAD_SETTINGS = {"index.refresh_interval": "-1", "index.number_of_replicas": 0}
 

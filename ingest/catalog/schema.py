@@ -1,7 +1,7 @@
 """The catalog product as lingodex understands it, validated and normalised.
 
 Field names are ours; a catalog that names things differently maps them with a
-field-mapping YAML (ingest/field_mapping.py). Text is given either in one
+field-mapping YAML (ingest/catalog/field_mapping.py). Text is given either in one
 language (``title`` a string, language from ``lang``/``locale`` or detected) or
 per language (``title: {"en": ..., "ja": ...}``).
 """
@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from lingodex.ingest.language import is_language_tag, primary_subtag
-from lingodex.ingest.normalize import clean_text, has_visible_text, strip_html
+from lingodex.ingest.catalog.language import is_language_tag, primary_subtag
+from lingodex.ingest.catalog.normalize import clean_text, has_visible_text, strip_html
 
 VARIANT_SEPARATOR = " / "  # joins the distinct texts of one language's regional variants (zh-Hans / zh-Hant)
 MAX_TITLE_CHARS = 2_000  # per language; a longer "title" is a description or a keyword dump, and would drown BM25

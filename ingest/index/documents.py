@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from lingodex.ingest.language import LanguageGuess, primary_subtag
-from lingodex.ingest.schema import CatalogProduct, Text
+from lingodex.ingest.catalog.language import LanguageGuess, primary_subtag
+from lingodex.ingest.catalog.schema import CatalogProduct, Text
 
 OTHER = "other"
 

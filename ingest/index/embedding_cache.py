@@ -1,6 +1,6 @@
 """Skip work a previous load already did, using the index itself as the cache.
 
-The index's _meta pins the encoder (ingest/index_versions.py), so a stored
+The index's _meta pins the encoder (ingest/index/index_versions.py), so a stored
 document's ``embed_hash`` (hash of the text that was embedded) identifies its
 vector exactly: model + text. A document whose ``content_hash`` is unchanged
 needs neither embedding nor indexing.
@@ -15,7 +15,7 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
-from lingodex.ingest.indexer import cluster_call
+from lingodex.ingest.index.indexer import cluster_call
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ most c / Z (0.0053). An activation bounded at zero (ReLU) takes Z = 0.
 Weights are symmetric, one scale per output column (what the dynamic
 quantiser does for the other MatMuls): int8, or uint8 around a zero point of
 128 where this CPU's int8 GEMM saturates with int8 weights
-(encoder/int8_kernels.py). MatMulIntegerToFloat is a contrib
+(encoder/export/int8_kernels.py). MatMulIntegerToFloat is a contrib
 operator (domain com.microsoft) of onnxruntime's CPU provider, as the
 quantised graph's other fused operators are; ml-commons' onnxruntime 1.16.3
 runs the graph too (checked in bench/ingest.py's vector comparison).

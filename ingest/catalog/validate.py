@@ -9,12 +9,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from lingodex.ingest.documents import PreparedRecord
-from lingodex.ingest.field_mapping import FieldMapping, FieldMappingError
-from lingodex.ingest.language import LanguageDetector, LanguageGuess
-from lingodex.ingest.normalize import truncate
-from lingodex.ingest.readers import SourceRecord, raw_text
-from lingodex.ingest.schema import CatalogProduct
+from lingodex.ingest.index.documents import PreparedRecord
+from lingodex.ingest.catalog.field_mapping import FieldMapping, FieldMappingError
+from lingodex.ingest.catalog.language import LanguageDetector, LanguageGuess
+from lingodex.ingest.catalog.normalize import truncate
+from lingodex.ingest.catalog.readers import SourceRecord, raw_text
+from lingodex.ingest.catalog.schema import CatalogProduct
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from lingodex.ingest.errors import IngestError
-from lingodex.ingest.schema import CatalogProduct
+from lingodex.ingest.catalog.schema import CatalogProduct
 
 SCHEMA_FIELDS = frozenset(CatalogProduct.model_fields)
 _MISSING = object()

@@ -12,7 +12,7 @@ from typing import Any
 from lingodex.ingest.config import VectorSettings
 
 MAPPINGS_DIR = Path(__file__).parent / "mappings"
-PRODUCTS = "products"  # ingest/mappings/products.json, the mapping every load uses
+PRODUCTS = "products"  # ingest/index/mappings/products.json, the mapping every load uses
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def index_body(name: str, *, encoder: EncoderIdentity, vectors: VectorSettings |
     """The mapping file ``name`` with the vector field, shard counts and encoder identity filled in.
 
     The encoder is recorded in ``_meta`` so that an index never silently mixes
-    vectors of two models (ingest/index_versions.py refuses).
+    vectors of two models (ingest/index/index_versions.py refuses).
     """
     body = copy.deepcopy(_load(name))
     index_settings = body["settings"]["index"]

@@ -8,7 +8,7 @@ when no token is padding, so each MultiHeadAttention becomes an If on "the
 attention mask is all ones": the operator without its mask then, the original
 otherwise. The graph stays correct for any client that pads (ml-commons
 included); the CPU encoder cuts its batches at every length change
-(encoder/batching.py) so that all of its batches take the fast branch.
+(encoder/runtime/batching.py) so that all of its batches take the fast branch.
 """
 
 from __future__ import annotations

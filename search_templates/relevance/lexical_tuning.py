@@ -5,7 +5,7 @@ tried with the other boosts as chosen so far. Unlike fusion, every candidate
 needs its own lexical queries: one `_msearch/template` per 100 judged queries,
 its hits cached, so a candidate costs one pass over the queries. ``title_all``
 stays at 1 as the anchor (BM25 boosts only matter relative to each other).
-The choice rule is fusion's (search_templates/choice.py) with the current
+The choice rule is fusion's (search_templates/relevance/choice.py) with the current
 boosts preferred: a boost moves only when the tuning queries clearly prefer
 another value and the held-out queries confirm it. As for fusion, the choice
 on every language's queries pooled becomes the default, and only languages
@@ -18,8 +18,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from lingodex.search_templates.choice import POOLED, LanguageOutcome, pick, split
-from lingodex.search_templates.evaluation import JudgedQuery, Report, Run, evaluate, ranking
+from lingodex.search_templates.relevance.choice import POOLED, LanguageOutcome, pick, split
+from lingodex.search_templates.relevance.evaluation import JudgedQuery, Report, Run, evaluate, ranking
 from lingodex.search_templates.query_builder import SearchQuery
 from lingodex.search_templates.search_params import Boosts, LanguageParams, SearchParams
 from lingodex.search_templates.searcher import HybridSearcher

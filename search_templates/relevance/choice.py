@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from statistics import fmean, stdev
 
-from lingodex.search_templates.evaluation import JudgedQuery, Report
+from lingodex.search_templates.relevance.evaluation import JudgedQuery, Report
 from lingodex.search_templates.search_params import LanguageParams
 
 OBJECTIVE = "ndcg@10"

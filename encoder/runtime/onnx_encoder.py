@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lingodex.encoder.export import MODEL_FILE
-from lingodex.encoder.ort_session import EncoderSession, Provider
-from lingodex.encoder.pipeline import EncodingPipeline, EncodeStats
+from lingodex.encoder.export.onnx_export import MODEL_FILE
+from lingodex.encoder.runtime.ort_session import EncoderSession, Provider
+from lingodex.encoder.runtime.pipeline import EncodingPipeline, EncodeStats
 from lingodex.encoder.profile import ModelProfile
 
 # Padded tokens per forward pass. On a CPU a batch that fits in cache runs ~2x

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Encoding, Tokenizer
 
-from lingodex.encoder.batching import length_sorted_batches, pad_batch
+from lingodex.encoder.runtime.batching import length_sorted_batches, pad_batch
 from lingodex.encoder.errors import EncoderError
 from lingodex.encoder.profile import ModelProfile
 

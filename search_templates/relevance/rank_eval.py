@@ -16,8 +16,8 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
-from lingodex.ingest.index_versions import alias_indices
-from lingodex.search_templates.evaluation import JudgedQuery
+from lingodex.ingest.index.index_versions import alias_indices
+from lingodex.search_templates.relevance.evaluation import JudgedQuery
 
 RANK_EVAL_METRICS = {  # ours -> OpenSearch's metric body
     "ndcg@10": {"dcg": {"k": 10, "normalize": True}},
