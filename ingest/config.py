@@ -1,10 +1,11 @@
-"""Settings the ingest package reads: the vector field, language centroids, the promotion guard.
+"""Settings the ingest package reads: the load itself, the vector field, language centroids, the promotion guard.
 
 lingodex.settings composes them into the whole Settings; ingest itself never reads more than these.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -56,3 +57,31 @@ class PromotionSettings(BaseModel):
 
     def policy(self, *, force: bool = False) -> PromotionPolicy:
         return PromotionPolicy(self.max_rejected, self.min_kept, force)
+
+
+class IngestSettings(BaseModel):
+    """How catalog records become documents: the ingest section of the whole Settings."""
+
+    model_config = ConfigDict(extra="forbid")  # a typo is an error with its path, never dropped
+
+    alias: str = Field("products", description="the alias searches use; versions are <alias>-v<timestamp>")
+    batch_size: int = Field(200, ge=1, description="records per Celery task")
+    max_in_flight: int = Field(8, ge=1, description="batches submitted and not yet finished (back-pressure)")
+    batch_timeout_s: float = Field(1800, gt=0, description="a batch with no result this long after it was sent is "
+                                   "rejected (its records go to the dead letters) instead of the load waiting for ever")
+    lock_stale_after_s: float = Field(300, gt=0, description="another load's lock on the alias with no heartbeat "
+                                      "for this long is stale and taken over")
+    field_mapping: Path | None = Field(None, description="YAML that maps catalog field names to ours")
+    detect_languages: list[str] = Field(
+        default_factory=lambda: ["en", "es", "fr", "de", "it", "pt", "nl", "ru", "ar", "hi", "tr", "id", "th", "ja",
+                                 "zh", "ko", "vi", "pl", "uk", "he", "el", "sv", "cs", "ro", "hu", "da", "fi"],
+        description="ISO 639-1 codes lingua chooses among when a record names no language")
+    min_language_confidence: float = Field(0.3, ge=0, le=1, description="below this a detected language is 'und' (ICU field)")
+    max_description_chars: int = Field(32_768, ge=1, description="longer descriptions are cut at a word boundary")
+    shards: int | None = Field(None, ge=1, description="primary shards of a new index version (default: the mapping "
+                               "file's 1); deploy/README.md sizes them")
+    replicas: int | None = Field(None, ge=0, description="replicas of a new index version (default: the mapping "
+                                 "file's 0, for one node); dropped to 0 during a full load and restored after")
+    vectors: VectorSettings = VectorSettings()
+    centring: CentringSettings = CentringSettings()
+    promotion: PromotionSettings = PromotionSettings()

@@ -20,6 +20,9 @@ INDEX_BATCH = "lingodex.index_batch"  # (EmbeddedBatch, index) -> IndexedBatch
 LANGUAGE_SUMS = "lingodex.language_sums"  # (texts, languages) -> LanguageSums.to_json()
 REFERENCE_SUMS = "lingodex.reference_sums"  # () -> LanguageSums.to_json()
 
+JOB_HEADER = "lingodex_job"  # message headers every task of a load carries: its log lines name the job and batch
+BATCH_HEADER = "lingodex_batch"
+
 EMBED_QUEUE = "embed"  # the encoder's queue: GPU or CPU workers, one model per process
 INDEX_QUEUE = "index"  # bulk requests: any worker near the cluster
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # the commands import these lazily, so that `lingodex --help`
     from lingodex.encoder.export.onnx_export import Precision
     from lingodex.ingest.index.promotion import PromotionPolicy
     from lingodex.ingest.catalog.readers import SourceRecord
-    from lingodex.ingest_job import JobRecord
+    from lingodex.ingest.job import JobRecord
     from lingodex.search_templates.relevance.evaluation import JudgedQuery
     from lingodex.search_templates.searcher import HybridSearcher, SearchResult, Strategy
 
@@ -592,7 +592,8 @@ def exit_code(job: JobRecord) -> int:
 
 def _start_async(argv: list[str]) -> None:
     """The same command, minus --async, in a detached process that writes the job record as it goes."""
-    from lingodex.ingest_job import JobRecord, jobs_dir, save_job
+    from lingodex.ingest.job import JobRecord, save_job
+    from lingodex.ingesting import jobs_dir
     from lingodex.launcher import start_detached
 
     new_id = uuid.uuid4().hex[:12]
@@ -600,7 +601,7 @@ def _start_async(argv: list[str]) -> None:
     args = [arg for arg in _without_config(argv) if arg != "--async"] + ["--job-id", new_id]
     pid = start_detached(args, state.settings, jobs / f"{new_id}.settings.yaml", jobs / f"{new_id}.log")
     # a first record at once, so `lingodex job` can follow it; the load itself rewrites it within seconds
-    save_job(state.settings, JobRecord(id=new_id, source=" ".join(args), pid=pid))
+    save_job(jobs, JobRecord(id=new_id, source=" ".join(args), pid=pid))
     console.print(f"job {new_id} started (pid {pid}); follow it with: lingodex job {new_id}")
 
 
@@ -734,13 +735,14 @@ def job(
     fmt: OutputFormat = "table",
 ) -> None:
     """A job's record: state, target index and counts. Once it has finished, `ingest`'s exit codes (0, 3, 4, 1)."""
-    from lingodex.ingest_job import load_job
+    from lingodex.ingest.job import load_job
+    from lingodex.ingesting import jobs_dir
 
     as_json = _output_format(fmt) == "json"
-    record = load_job(state.settings, job_id)
+    record = load_job(jobs_dir(state.settings), job_id)
     while wait and record.state == "running":
         time.sleep(1)
-        record = load_job(state.settings, job_id)
+        record = load_job(jobs_dir(state.settings), job_id)
     if as_json:
         _emit_json(record.model_dump(mode="json"))
     else:
@@ -754,7 +756,7 @@ def _run_ingest(records: Iterable[SourceRecord], source: str, index: str, *, new
                 job_id: str | None = None, policy: PromotionPolicy | None = None,
                 total: int | None = None) -> JobRecord:
     """``total``: the records expected (an estimate is fine), for the progress bar's share, rate and ETA."""
-    from lingodex.ingest_job import build_ingest_job
+    from lingodex.ingesting import build_ingest_job
     from lingodex.launcher import running_workers
 
     settings = state.settings
@@ -812,7 +814,7 @@ def _own_broker(settings: Settings) -> Iterator[Settings]:
 
 
 def _print_job(job: JobRecord) -> None:
-    from lingodex.ingest_job import rejection_summary
+    from lingodex.ingest.job import rejection_summary
 
     c = job.counts
     console.print(f"job {job.id}: {job.state}; read {c.read} = indexed {c.indexed} + rejected {c.rejected} "

@@ -23,7 +23,7 @@ from pydantic_settings import (
 )
 
 from lingodex.encoder.config import EncoderSettings
-from lingodex.ingest.config import CentringSettings, PromotionSettings, VectorSettings
+from lingodex.ingest.config import CentringSettings, IngestSettings, PromotionSettings, VectorSettings
 from lingodex.workers.config import EMBEDDED_BROKER, BrokerSettings, LogSettings, WorkerSettings
 
 CONFIG_ENV_VAR = "LINGODEX_CONFIG"
@@ -68,32 +68,6 @@ class OpenSearchSettings(StrictModel):
         if self.aws_region and self.username:
             raise ValueError("opensearch: set username/password or aws_region (SigV4), not both")
         return self
-
-
-class IngestSettings(StrictModel):
-    """How catalog records become documents."""
-
-    alias: str = Field("products", description="the alias searches use; versions are <alias>-v<timestamp>")
-    batch_size: int = Field(200, ge=1, description="records per Celery task")
-    max_in_flight: int = Field(8, ge=1, description="batches submitted and not yet finished (back-pressure)")
-    batch_timeout_s: float = Field(1800, gt=0, description="a batch with no result this long after it was sent is "
-                                   "rejected (its records go to the dead letters) instead of the load waiting for ever")
-    lock_stale_after_s: float = Field(300, gt=0, description="another load's lock on the alias with no heartbeat "
-                                      "for this long is stale and taken over")
-    field_mapping: Path | None = Field(None, description="YAML that maps catalog field names to ours")
-    detect_languages: list[str] = Field(
-        default_factory=lambda: ["en", "es", "fr", "de", "it", "pt", "nl", "ru", "ar", "hi", "tr", "id", "th", "ja",
-                                 "zh", "ko", "vi", "pl", "uk", "he", "el", "sv", "cs", "ro", "hu", "da", "fi"],
-        description="ISO 639-1 codes lingua chooses among when a record names no language")
-    min_language_confidence: float = Field(0.3, ge=0, le=1, description="below this a detected language is 'und' (ICU field)")
-    max_description_chars: int = Field(32_768, ge=1, description="longer descriptions are cut at a word boundary")
-    shards: int | None = Field(None, ge=1, description="primary shards of a new index version (default: the mapping "
-                               "file's 1); deploy/README.md sizes them")
-    replicas: int | None = Field(None, ge=0, description="replicas of a new index version (default: the mapping "
-                                 "file's 0, for one node); dropped to 0 during a full load and restored after")
-    vectors: VectorSettings = VectorSettings()
-    centring: CentringSettings = CentringSettings()
-    promotion: PromotionSettings = PromotionSettings()
 
 
 class TranslationSettings(StrictModel):

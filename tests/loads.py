@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from lingodex.ingest.catalog.readers import read_records
-from lingodex.ingest_job import JobRecord, build_ingest_job
+from lingodex.ingest.job import JobRecord
+from lingodex.ingesting import build_ingest_job
 from lingodex.settings import Settings
 from lingodex.launcher import running_workers
 

@@ -2,8 +2,8 @@
 
 Celery installs its own handlers when a worker starts; with ``logs.format:
 json`` the signals below give those handlers python-json-logger's formatter.
-The job id and batch number travel as message headers (lingodex/ingest_job.py
-sets them), so a line logged deep inside a task can still be traced to its load.
+The job id and batch number travel as message headers (ingest/job.py sets
+them; ingest/messages.py names them), so a line logged deep inside a task can still be traced to its load.
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ from typing import Any
 from celery import current_task, signals
 from celery.app.task import Context
 
+from lingodex.ingest.messages import BATCH_HEADER, JOB_HEADER
 from lingodex.workers.config import LogSettings
-
-JOB_HEADER = "lingodex_job"
-BATCH_HEADER = "lingodex_batch"
 
 
 class TaskContext(logging.Filter):

@@ -34,10 +34,10 @@ from lingodex.ingest.index.index_versions import centroids_of
 from lingodex.ingest.index.indexer import ClusterUnavailable, cluster_call
 from lingodex.ingest.index.load_lock import is_cancelled
 from lingodex.ingest.index.mappings import PRODUCTS, language_fields
-from lingodex.ingest.messages import (EMBED_BATCH, INDEX_BATCH, LANGUAGE_SUMS, PING, REFERENCE_SUMS, EmbeddedBatch,
-                                       IndexedBatch)
+from lingodex.ingest.messages import (EMBED_BATCH, INDEX_BATCH, JOB_HEADER, LANGUAGE_SUMS, PING, REFERENCE_SUMS,
+                                       EmbeddedBatch, IndexedBatch)
 from lingodex.workers.app import app, context
-from lingodex.workers.logs import JOB_HEADER, header
+from lingodex.workers.logs import header
 
 log = get_task_logger(__name__)
 RETRY_POLICY: dict[str, Any] = {

@@ -18,7 +18,8 @@ from opensearchpy import OpenSearch
 
 from lingodex.ingest.index.indexer import bulk_index
 from lingodex.ingest.catalog.readers import MAX_NESTING, read_records
-from lingodex.ingest_job import JobRecord, build_ingest_job
+from lingodex.ingest.job import JobRecord
+from lingodex.ingesting import build_ingest_job
 from lingodex.settings import Settings
 from tests.indices import drop_with_versions
 from tests.loads import live_workers, scratch_settings

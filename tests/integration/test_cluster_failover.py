@@ -20,7 +20,7 @@ from opensearchpy import OpenSearch, helpers
 
 from lingodex.ingest.catalog.readers import read_records
 from lingodex.connection import opensearch_client
-from lingodex.ingest_job import build_ingest_job
+from lingodex.ingesting import build_ingest_job
 from lingodex.settings import Settings
 from tests.catalogs import write_catalog
 from tests.indices import drop_with_versions

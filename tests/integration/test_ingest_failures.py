@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from opensearchpy import OpenSearch
 
-from lingodex.ingest_job import JobRecord
+from lingodex.ingest.job import JobRecord
 from lingodex.settings import Settings
 from tests.catalogs import write_catalog
 from tests.loads import load_in_background, scratch_settings, wait_for

@@ -13,7 +13,8 @@ from opensearchpy import OpenSearch
 from lingodex.ingest.index.index_versions import EncoderMismatch, alias_indices
 from lingodex.ingest.index.mappings import EncoderIdentity
 from lingodex.ingest.catalog.readers import read_records
-from lingodex.ingest_job import JobRecord, build_ingest_job
+from lingodex.ingest.job import JobRecord
+from lingodex.ingesting import build_ingest_job
 from lingodex.settings import Settings
 from tests.catalogs import VOCABULARY, write_catalog
 from tests.indices import drop_with_versions

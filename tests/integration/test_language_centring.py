@@ -16,7 +16,8 @@ from lingodex.ingest.index.index_versions import alias_indices, centroids_of, st
 from lingodex.ingest.catalog.language import LanguageGuess
 from lingodex.ingest.catalog.readers import read_records
 from lingodex.ingest.catalog.schema import CatalogProduct
-from lingodex.ingest_job import JobRecord, build_ingest_job
+from lingodex.ingest.job import JobRecord
+from lingodex.ingesting import build_ingest_job
 from lingodex.settings import Settings
 from lingodex.search_templates.searcher import HybridSearcher
 from tests.loads import live_workers, scratch_settings

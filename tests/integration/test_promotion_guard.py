@@ -16,7 +16,8 @@ from lingodex.ingest.index.index_versions import alias_indices, list_versions, p
 from lingodex.ingest.index.promotion import PromotionPolicy
 from lingodex.ingest.catalog.readers import read_records
 from lingodex.cli import EXIT_NOT_PROMOTED
-from lingodex.ingest_job import JobRecord, build_ingest_job
+from lingodex.ingest.job import JobRecord
+from lingodex.ingesting import build_ingest_job
 from lingodex.settings import Settings
 from tests.catalogs import write_catalog
 from tests.loads import live_workers, scratch_settings

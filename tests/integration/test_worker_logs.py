@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from lingodex.ingest.catalog.readers import read_records
-from lingodex.ingest_job import build_ingest_job
+from lingodex.ingesting import build_ingest_job
 from lingodex.settings import LogSettings, Settings
 from lingodex.launcher import environment_with, running_workers
 from tests.catalogs import write_catalog

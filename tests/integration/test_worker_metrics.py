@@ -13,7 +13,7 @@ from opensearchpy import OpenSearch
 from prometheus_client.parser import text_string_to_metric_families
 
 from lingodex.ingest.catalog.readers import read_records
-from lingodex.ingest_job import build_ingest_job
+from lingodex.ingesting import build_ingest_job
 from lingodex.settings import Settings
 from tests.catalogs import write_catalog
 from tests.loads import load_in_background, scratch_settings

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from lingodex.ingest.messages import INDEXED_BATCH
-from lingodex.ingest_job import _first
+from lingodex.ingest.job import _first
 
 RESULT = {"embedded": 2, "cache_hits": 0, "unchanged": 1, "retries": 0, "indexed": 3, "written": 2,
           "rejected": [{"position": 4, "stage": "index", "reason": "mapper_parsing_exception", "field": None,

@@ -8,7 +8,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from lingodex.cli import app
-from lingodex.ingest_job import JobCounts, JobRecord, save_job
+from lingodex.ingest.job import JobCounts, JobRecord, save_job
+from lingodex.ingesting import jobs_dir
 from lingodex.settings import load_settings
 
 
@@ -16,7 +17,7 @@ def test_job_with_format_json_prints_the_record_as_one_json_document(tmp_path: P
     monkeypatch.setenv("LINGODEX_HOME", str(tmp_path))
     record = JobRecord(id="abc123", source="catalog.jsonl", index="products-v1", state="done",
                        counts=JobCounts(read=3, valid=2, rejected=1, indexed=2))
-    save_job(load_settings(home=tmp_path), record)
+    save_job(jobs_dir(load_settings(home=tmp_path)), record)
     result = CliRunner().invoke(app, ["job", "abc123", "--format", "json"])
     assert result.exit_code == 3, result.output  # done with rejections
     printed = json.loads(result.stdout)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lingodex.cli import EXIT_FAILED, EXIT_NOT_PROMOTED, EXIT_OK, EXIT_REJECTIONS, exit_code
-from lingodex.ingest_job import JobCounts, JobRecord
+from lingodex.ingest.job import JobCounts, JobRecord
 
 
 def job(state: str = "done", rejected: int = 0, promoted: bool | None = None) -> JobRecord:

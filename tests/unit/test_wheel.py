@@ -7,6 +7,7 @@ built and installed into a fresh virtual environment, as a user would (`pip inst
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -20,8 +21,12 @@ LINKED = ("encoder", "ingest", "search_templates", "workers")
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(REPO)],
+    """Built from a copy of the tracked files: setuptools' build/ in a checkout can hold modules since removed."""
+    source, out = tmp_path_factory.mktemp("source"), tmp_path_factory.mktemp("dist")
+    for path in _tracked("."):
+        (source / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / path, source / path, follow_symlinks=False)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
                    check=True, capture_output=True, text=True, timeout=600)
     (built,) = out.glob("lingodex-*.whl")
     return built

@@ -2,9 +2,13 @@
 
 The submitting process reads and validates (cheap, and it knows each record's
 position); workers embed and index. Every record ends as indexed or rejected,
-rejections go to the job's dead-letter file, and the job record (JSON under
-<home>/jobs/) keeps the counts. A batch whose task fails for good is rejected
-record by record, never dropped.
+rejections go to the job's dead-letter file, and the job record (JSON in the
+jobs directory, <home>/jobs/ by default) keeps the counts. A batch whose task
+fails for good is rejected record by record, never dropped.
+
+The job knows the tasks only by their names and queues (ingest/messages.py):
+it takes a Celery app that sends, never the workers' code. lingodex/ingesting.py
+builds one from settings.
 """
 
 from __future__ import annotations
@@ -33,13 +37,12 @@ from lingodex.ingest.index.documents import PreparedRecord, embedding_text, vect
 from lingodex.ingest.index.index_versions import Target, bulk_load_settings, encoder_of, record_centroids, resolve_target, swap_alias
 from lingodex.ingest.index.load_lock import LoadLock, mark_cancelled, process_alive
 from lingodex.ingest.index.mappings import PRODUCTS, EncoderIdentity, index_body
-from lingodex.ingest.messages import (EMBED_BATCH, EMBED_QUEUE, INDEX_BATCH, INDEX_QUEUE, INDEXED_BATCH, LANGUAGE_SUMS,
-                                       REFERENCE_SUMS)
+from lingodex.ingest.config import IngestSettings
+from lingodex.ingest.messages import (BATCH_HEADER, EMBED_BATCH, EMBED_QUEUE, INDEX_BATCH, INDEX_QUEUE, INDEXED_BATCH,
+                                       JOB_HEADER, LANGUAGE_SUMS, REFERENCE_SUMS)
 from lingodex.ingest.index.promotion import PromotionPolicy, refusal
 from lingodex.ingest.catalog.readers import SourceRecord
 from lingodex.ingest.catalog.validate import RecordValidator, Rejection
-from lingodex.settings import Settings
-from lingodex.workers.logs import BATCH_HEADER, JOB_HEADER
 
 log = logging.getLogger(__name__)
 CANCEL_WAIT_S = 30.0  # a stopped load waits this long for batches already running before it deletes its version
@@ -79,12 +82,9 @@ class JobRecord(BaseModel):
         return self.counts.indexed + self.counts.rejected == self.counts.read
 
 
-def jobs_dir(settings: Settings) -> Path:
-    return settings.home / "jobs"
-
-
-def save_job(settings: Settings, job: JobRecord) -> Path:
-    path = jobs_dir(settings) / f"{job.id}.json"
+def save_job(jobs: Path, job: JobRecord) -> Path:
+    """Write the job's record into the ``jobs`` directory (atomically: `lingodex job <id>` may be reading it)."""
+    path = jobs / f"{job.id}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(job.model_dump_json(indent=2))
@@ -92,11 +92,11 @@ def save_job(settings: Settings, job: JobRecord) -> Path:
     return path
 
 
-def load_job(settings: Settings, job_id: str) -> JobRecord:
+def load_job(jobs: Path, job_id: str) -> JobRecord:
     """The job's record; a 'running' job whose process has gone is reported as failed."""
-    path = jobs_dir(settings) / f"{job_id}.json"
+    path = jobs / f"{job_id}.json"
     if not path.is_file():
-        raise FileNotFoundError(f"no job {job_id!r} under {jobs_dir(settings)} (an --async job writes it within seconds)")
+        raise FileNotFoundError(f"no job {job_id!r} under {jobs} (an --async job writes it within seconds)")
     job = JobRecord.model_validate_json(path.read_text())
     if job.state == "running" and not process_alive(job.pid):
         job.state, job.error = "failed", f"the process running it (pid {job.pid}) is gone; see {path.with_suffix('.log')}"
@@ -106,9 +106,11 @@ def load_job(settings: Settings, job_id: str) -> JobRecord:
 class IngestJob:
     """Runs one load; ``on_progress`` sees the counts after every change worth showing."""
 
-    def __init__(self, settings: Settings, client: OpenSearch, celery: Celery, validator: RecordValidator,
-                 encoder: EncoderIdentity, on_progress: Callable[[JobRecord], None] = lambda job: None) -> None:
-        self.settings = settings
+    def __init__(self, options: IngestSettings, jobs: Path, client: OpenSearch, celery: Celery,
+                 validator: RecordValidator, encoder: EncoderIdentity,
+                 on_progress: Callable[[JobRecord], None] = lambda job: None) -> None:
+        self.options = options
+        self.jobs = jobs
         self.client = client
         self.celery = celery
         self.validator = validator
@@ -129,15 +131,15 @@ class IngestJob:
             raise ValueError(f"{source} holds no records; nothing was created")
         records = chain([first], records) if first is not None else records
         job = JobRecord(source=source, **({"id": job_id} if job_id else {}))
-        job.dead_letters = str(dead_letters or jobs_dir(self.settings) / f"{job.id}.dead-letters.jsonl")
-        ingest = self.settings.ingest
+        job.dead_letters = str(dead_letters or self.jobs / f"{job.id}.dead-letters.jsonl")
+        ingest = self.options
         body = index_body(PRODUCTS, encoder=self.encoder, vectors=ingest.vectors, shards=ingest.shards,
                           replicas=ingest.replicas)
         self._lock = LoadLock(self.client, index, job.id, stale_after_s=ingest.lock_stale_after_s)
         with self._lock:  # a second load into this alias is refused here, before it creates anything
             target = resolve_target(self.client, index, body, self.encoder, new_version=new_version)
             job.index, job.alias, job.previous = target.index, target.alias, target.previous
-            save_job(self.settings, job)
+            save_job(self.jobs, job)
             try:
                 self._run(job, records, target, policy or ingest.promotion.policy())
             except BaseException as error:  # Ctrl-C and SIGTERM included: its queued batches must never index
@@ -146,7 +148,7 @@ class IngestJob:
                 raise
             finally:
                 job.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
-                save_job(self.settings, job)
+                save_job(self.jobs, job)
         return job
 
     def _run(self, job: JobRecord, records: Iterable[SourceRecord], target: Target, policy: PromotionPolicy) -> None:
@@ -187,13 +189,13 @@ class IngestJob:
     def _load(self, job: JobRecord, records: Iterable[SourceRecord], target: Target) -> None:
         cache_indices = [target.previous] if target.previous and self._vectors_reusable_from(target) else []
         valid = self._validated(job, records)
-        centring = self.settings.ingest.centring
+        centring = self.options.centring
         if target.alias and centring.enabled:  # a new version: its centroids come from the catalog's first records
             sample = list(islice(valid, centring.sample))
             if sample:
                 self._estimate_centroids(target.index, sample)
             valid = chain(sample, valid)
-        while batch := list(islice(valid, self.settings.ingest.batch_size)):
+        while batch := list(islice(valid, self.options.batch_size)):
             self._submit(job, target.index, cache_indices, batch)
         while self._pending:
             self._collect(job, wait=True)
@@ -212,13 +214,13 @@ class IngestJob:
 
     def _estimate_centroids(self, index: str, sample: list[PreparedRecord]) -> None:
         """Embed the sample on the workers (both prefixes), add the reference sentences', freeze them in _meta."""
-        size = self.settings.ingest.batch_size
+        size = self.options.batch_size
         chunks = [sample[start:start + size] for start in range(0, len(sample), size)]
         results = [self.celery.send_task(REFERENCE_SUMS, queue=EMBED_QUEUE)]
         results += [self.celery.send_task(LANGUAGE_SUMS, queue=EMBED_QUEUE,
                                           args=([embedding_text(r) for r in chunk], [vector_language(r) for r in chunk]))
                     for chunk in chunks]
-        timeout = self.settings.ingest.batch_timeout_s
+        timeout = self.options.batch_timeout_s
         try:
             reference, *parts = [LanguageSums.from_json(result.get(timeout=timeout)) for result in results]
         except CeleryTimeout:
@@ -230,7 +232,7 @@ class IngestJob:
         catalog = LanguageSums()
         for part in parts:
             catalog.merge(part)
-        centroids = estimate(catalog, reference, self.settings.ingest.centring.min_documents)
+        centroids = estimate(catalog, reference, self.options.centring.min_documents)
         record_centroids(self.client, index, centroids)
         log.info("language centroids", extra={"index": index, "id": centroids.id, "sample": len(sample),
                                               "catalog": sorted(lang for lang, c in centroids.languages.items()
@@ -244,7 +246,7 @@ class IngestJob:
         return previous is not None and previous.same_vectors_as(self.encoder)
 
     def _submit(self, job: JobRecord, index: str, cache_indices: list[str], batch: list[PreparedRecord]) -> None:
-        while len(self._pending) >= self.settings.ingest.max_in_flight:
+        while len(self._pending) >= self.options.max_in_flight:
             self._collect(job, wait=True)
         payload = [record.model_dump(mode="json") for record in batch]
         self._batches += 1
@@ -256,7 +258,7 @@ class IngestJob:
 
     def _collect(self, job: JobRecord, *, wait: bool) -> None:
         """Tally finished batches; with ``wait``, block until at least one finishes or times out."""
-        timeout = self.settings.ingest.batch_timeout_s
+        timeout = self.options.batch_timeout_s
         while True:
             now = time.monotonic()
             finished = [(result, batch, now - sent > timeout) for result, batch, sent in self._pending
@@ -277,7 +279,7 @@ class IngestJob:
             if self._lock is not None:
                 self._lock.heartbeat()
             if time.monotonic() - self._saved_at > 1.0:  # `lingodex job <id>` follows a running load
-                save_job(self.settings, job)
+                save_job(self.jobs, job)
                 self._saved_at = time.monotonic()
 
     def _time_out(self, job: JobRecord, result: AsyncResult, batch: list[PreparedRecord], timeout: float) -> None:
@@ -360,25 +362,6 @@ def _failure(result: AsyncResult) -> BaseException | None:
         if step.failed():
             return step.result
     return None
-
-
-def build_ingest_job(settings: Settings, *, field_mapping: Path | None = None,
-                     on_progress: Callable[[JobRecord], None] = lambda job: None) -> IngestJob:
-    """An IngestJob wired from settings: cluster client, task sender, validator, encoder identity."""
-    from lingodex.encoder.factory import describe_encoder
-    from lingodex.ingest.catalog.field_mapping import FieldMapping
-    from lingodex.ingest.catalog.language import LanguageDetector
-    from lingodex.connection import opensearch_client
-    from lingodex.workers.app import client_app
-    from lingodex.workers.celery_config import celery_config
-
-    options = settings.ingest
-    validator = RecordValidator(FieldMapping.load(field_mapping or options.field_mapping),
-                                LanguageDetector(options.detect_languages, options.min_language_confidence),
-                                options.max_description_chars)
-    sender = client_app(celery_config(settings.broker, settings.home))
-    return IngestJob(settings, opensearch_client(settings.opensearch), sender, validator,
-                     EncoderIdentity(*describe_encoder(settings.encoder)), on_progress=on_progress)
 
 
 def rejection_summary(job: JobRecord, limit: int = 5) -> list[dict[str, Any]]:
