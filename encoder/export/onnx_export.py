@@ -2,10 +2,9 @@
 
 Variants:
   fp32  optimum export (feature-extraction), pooling appended in the graph
-  int8  fp32 with attention fused and dynamic int8 quantisation of the weight
-        MatMuls, per channel, the FFN down-projections with a scale per token:
-        the CPU variant. Its weights are int8, or uint8 on a CPU whose int8
-        GEMM saturates with int8 weights (x86 without VNNI; int8_kernels.py)
+  int8  the CPU variant (int8_recipe.py): attention fused, dynamic int8 weight
+        MatMuls, the FFN down-projections with a scale per token; int8 weights,
+        or uint8 on a CPU whose int8 GEMM saturates with them (int8_kernels.py)
   fp16  ORT transformer optimisations for GPU + fp16 weights and activations: the
         CUDA variant (checked, and so only built, where CUDA is available)
 
@@ -32,15 +31,14 @@ import numpy as np
 
 from lingodex.encoder.errors import EncoderError
 from lingodex.encoder.export.int8_kernels import signed_weights_saturate
-from lingodex.encoder.models.model_source import model_hash
 from lingodex.encoder.export.onnx_pooling import add_pooling
-from lingodex.encoder.export.per_token_int8 import UnsupportedActivation, activation_floor, quantize_per_token
+from lingodex.encoder.models.model_source import model_hash
 from lingodex.encoder.profile import ModelProfile
-from lingodex.encoder.export.unpadded_attention import guard_padding_masks
 
 log = logging.getLogger(__name__)
 Precision = Literal["fp32", "int8", "fp16"]
 Int8Weights = Literal["auto", "s8", "u8"]
+WeightType = Literal["s8", "u8"]  # auto settled for this CPU
 MODEL_FILE = "model.onnx"
 EXPORT_FORMAT = 5  # bump when the export recipe below changes
 
@@ -58,7 +56,7 @@ class ExportSpec:
         return replace(self, int8_weights=settled_int8_weights(self.int8_weights))
 
 
-def settled_int8_weights(weights: Int8Weights) -> Int8Weights:
+def settled_int8_weights(weights: Int8Weights) -> WeightType:
     """Auto made concrete: uint8 weights where int8 ones would saturate this CPU's GEMM."""
     if weights != "auto":
         return weights
@@ -140,13 +138,16 @@ def _export_into(target: Path, model_dir: Path, profile: ModelProfile, spec: Exp
         log.info(f"exporting {profile.name} ({spec.precision}) once, step {number}/{steps}: {what} "
                  f"[{time.perf_counter() - started:.0f} s]")
 
+    from lingodex.encoder.export.int8_recipe import int8_graph  # it builds on this module's export and files
+
     try:
         fp32_dir = staging / "fp32"
         step(1, "ONNX graph (optimum)")
-        _export_fp32(model_dir, fp32_dir, spec.opset)
+        export_fp32(model_dir, fp32_dir, spec.opset)
         if spec.precision != "fp32":
             step(2, f"{spec.precision} weights")
-        out_dir = {"fp32": lambda: fp32_dir, "int8": lambda: _int8(fp32_dir, staging / "int8", weights=spec.int8_weights),
+        out_dir = {"fp32": lambda: fp32_dir,
+                   "int8": lambda: int8_graph(fp32_dir, staging / "int8", settled_int8_weights(spec.int8_weights)),
                    "fp16": lambda: _fp16(fp32_dir, staging / "fp16")}[spec.precision]()
         add_pooling(out_dir / MODEL_FILE, profile.pooling, profile.normalize)
         step(steps, "parity check against the PyTorch model")
@@ -162,7 +163,7 @@ def _export_into(target: Path, model_dir: Path, profile: ModelProfile, spec: Exp
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _export_fp32(model_dir: Path, out_dir: Path, opset: int) -> None:
+def export_fp32(model_dir: Path, out_dir: Path, opset: int) -> None:
     from optimum.exporters.onnx import main_export
 
     # library_name: a directory sentence-transformers wrote (a fine-tuned model) would otherwise be exported
@@ -171,111 +172,17 @@ def _export_fp32(model_dir: Path, out_dir: Path, opset: int) -> None:
                 opset=opset, device="cpu", do_validation=False, local_files_only=True, library_name="transformers")
 
 
-DownProjections = Literal["per_token", "per_tensor", "fp32"]
-
-
-def _int8(fp32_dir: Path, out_dir: Path, *, weights: Int8Weights = "auto", down_projections: DownProjections = "per_token",
-          fuse_attention: bool = True, unpadded_attention: bool = True) -> Path:
-    """Attention fused, then dynamic int8, per channel, for every weight MatMul; the FFN down-projections per token.
-
-    optimum's optimiser first folds each layer's attention (reshapes, transposes,
-    Q.K^T, mask, softmax, probabilities.V) into one MultiHeadAttention operator:
-    on e5-small's int8 graph, 320 titles/s against 240 unfused (recipes table
-    in BENCHMARKS.md). Its Q/K/V projections stay MatMuls, so they are
-    quantised like the rest; the attention products inside stay fp32 (~1 % of
-    the FLOPs on titles). The down-projections read the activation's output,
-    which one batch-wide scale serves badly, so they get a scale per token
-    (encoder/export/per_token_int8.py). Each fused attention then drops its padding
-    mask on batches without padding, for MLAS flash attention
-    (encoder/export/unpadded_attention.py). "per_tensor" (fails the parity bar on
-    e5-small), "fp32" (slower), fuse_attention=False and unpadded_attention=False stay for
-    bench/int8_recipes.py, which measures them side by side. weights="u8" is
-    for CPUs whose int8 GEMM saturates with int8 weights (int8_kernels.py). The quantiser is
-    onnxruntime's own, told that untyped tensors (the fused operator's output)
-    are float; optimum's wrapper has no way to say so.
-    """
-    from onnx import TensorProto
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    config = json.loads((fp32_dir / "config.json").read_text())
-    floor = _activation_floor(config) if down_projections == "per_token" else None
-    source = _fuse_attention(fp32_dir, out_dir) if fuse_attention else fp32_dir / MODEL_FILE
-    attention, down = _matmul_roles(source, config)
-    excluded = attention + (down if down_projections != "per_tensor" else [])
-    weights = settled_int8_weights(weights)
-    weight_type = QuantType.QUInt8 if weights == "u8" else QuantType.QInt8
-    quantize_dynamic(source, out_dir / MODEL_FILE, per_channel=True, weight_type=weight_type,
-                     op_types_to_quantize=["MatMul"], nodes_to_exclude=excluded,
-                     extra_options={"MatMulConstBOnly": True, "DefaultTensorType": TensorProto.FLOAT})
-    if source.parent == out_dir:
-        source.unlink()
-    if floor is not None:
-        quantize_per_token(out_dir / MODEL_FILE, down, floor, unsigned_weights=weights == "u8")
-    if unpadded_attention:
-        guard_padding_masks(out_dir / MODEL_FILE)
-    _copy_tokenizer(fp32_dir, out_dir)
-    return out_dir
-
-
-def _fuse_attention(fp32_dir: Path, out_dir: Path) -> Path:
-    """The fp32 graph with MultiHeadAttention fused, or the plain graph where optimum has no fusion for the model."""
-    from optimum.onnxruntime import ORTOptimizer
-    from optimum.onnxruntime.configuration import OptimizationConfig
-
-    fusion = OptimizationConfig(  # attention only: onnxruntime fuses layer norms and GELU itself when it loads the graph
-        optimization_level=0, use_multi_head_attention=True, use_raw_attention_mask=True,
-        disable_gelu_fusion=True, disable_bias_gelu_fusion=True, disable_layer_norm_fusion=True,
-        disable_skip_layer_norm_fusion=True, disable_bias_skip_layer_norm_fusion=True)
-    try:
-        ORTOptimizer.from_pretrained(str(fp32_dir)).optimize(fusion, save_dir=str(out_dir))
-    except NotImplementedError as error:  # a model type optimum's optimiser does not know
-        log.warning("attention left unfused for int8", extra={"reason": str(error)})
-        return fp32_dir / MODEL_FILE
-    return out_dir / "model_optimized.onnx"
-
-
-def _activation_floor(config: dict) -> float | None:
-    """The activation's lower bound, or None (down-projections then stay fp32) for one we do not know."""
-    try:
-        return activation_floor(config.get("hidden_act", ""))
-    except UnsupportedActivation as error:
-        log.warning("down-projections kept fp32", extra={"reason": str(error)})
-        return None
-
-
-def _matmul_roles(model_path: Path, config: dict) -> tuple[list[str], list[str]]:
-    """MatMul node names, read in one pass: attention's products (no weight initializer among
-    their inputs), and the FFN down-projections (a weight mapping the wider intermediate size
-    back to the hidden size)."""
-    import onnx
-
-    down_shape = (config["intermediate_size"], config["hidden_size"])
-    model = onnx.load(str(model_path), load_external_data=False)
-    shapes = {init.name: tuple(init.dims) for init in model.graph.initializer}
-    attention, down = [], []
-    for node in model.graph.node:
-        if node.op_type != "MatMul":
-            continue
-        weights = [shapes[name] for name in node.input if name in shapes]
-        if not weights:
-            attention.append(node.name)
-        elif down_shape in weights:
-            down.append(node.name)
-    return attention, down
-
-
 def _fp16(fp32_dir: Path, out_dir: Path) -> Path:
     from optimum.onnxruntime import ORTOptimizer
     from optimum.onnxruntime.configuration import AutoOptimizationConfig
 
     ORTOptimizer.from_pretrained(str(fp32_dir)).optimize(AutoOptimizationConfig.O4(), save_dir=str(out_dir))
     (out_dir / "model_optimized.onnx").rename(out_dir / MODEL_FILE)
-    _copy_tokenizer(fp32_dir, out_dir)
+    copy_tokenizer(fp32_dir, out_dir)
     return out_dir
 
 
-def _copy_tokenizer(source: Path, target: Path) -> None:
+def copy_tokenizer(source: Path, target: Path) -> None:
     for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "config.json"):
         if (source / name).is_file():
             shutil.copy2(source / name, target / name)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from lingodex.encoder.export import onnx_export as export_module
+from lingodex.encoder.export.int8_recipe import int8_graph
 from lingodex.encoder.export.onnx_export import ExportParityError, ExportSpec, ParityThresholds, exported_model
 from lingodex.encoder.runtime.pipeline import EncodingPipeline
 from lingodex.encoder.export.torch_reference import TorchForward
@@ -27,7 +28,7 @@ def test_every_export_records_its_parity_report(fp32_dir: Path, int8_dir: Path) 
 
 
 def test_a_cached_export_is_reused_without_exporting_again(model_dir, profile, export_cache, fp32_dir, monkeypatch) -> None:
-    monkeypatch.setattr(export_module, "_export_fp32", lambda *a, **k: pytest.fail("exported again"))
+    monkeypatch.setattr(export_module, "export_fp32", lambda *a, **k: pytest.fail("exported again"))
     assert exported_model(model_dir, profile, ExportSpec("fp32"), export_cache) == fp32_dir
 
 
@@ -125,6 +126,6 @@ def test_int8_export_of_a_model_optimum_cannot_fuse_keeps_attention_unfused(fp32
         raise NotImplementedError("ORTOptimizer has no fusion for model type 'novel'")
 
     monkeypatch.setattr(ORTOptimizer, "optimize", unknown_model_type)
-    ops = op_types(export_module._int8(fp32_dir, tmp_path / "int8") / "model.onnx")
+    ops = op_types(int8_graph(fp32_dir, tmp_path / "int8", export_module.settled_int8_weights("auto")) / "model.onnx")
     assert "MultiHeadAttention" not in ops and "If" not in ops and "Softmax" in ops
     assert {"MatMulInteger", "QuantizeLinear"} <= ops

@@ -133,6 +133,6 @@ def test_an_activation_without_a_known_floor_is_refused_by_name() -> None:
 
 
 def test_an_export_of_an_unknown_activation_keeps_its_down_projections_fp32() -> None:
-    from lingodex.encoder.export.onnx_export import _activation_floor
+    from lingodex.encoder.export.int8_recipe import activation_floor_of
 
-    assert _activation_floor({"hidden_act": "mish"}) is None
+    assert activation_floor_of({"hidden_act": "mish"}) is None

@@ -1,7 +1,7 @@
 """How far int8 can take the default model on this CPU: the GEMM kernels, where the graph's time goes, and
 the activation recipes that int8 weights would need where the kernel saturates.
 
-    python bench/int8_ceiling.py --shopee ../shared/data/shopee/dev.csv
+    python bench/experiments/int8_ceiling.py --shopee ../shared/data/shopee/dev.csv
 
 Three parts, one process:
 1. GEMM kernels: onnxruntime's fp32 MatMul against its int8 DynamicQuantizeMatMul
@@ -35,13 +35,14 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
-_spec = importlib.util.spec_from_file_location("bench_encoder", Path(__file__).parent / "encoder.py")
+_spec = importlib.util.spec_from_file_location("bench_encoder", REPO / "bench" / "encoder.py")
 bench_encoder = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_encoder)
 
-from lingodex.encoder.export.onnx_export import MODEL_FILE, _export_fp32, _int8, probe_sentences  # noqa: E402
+from lingodex.encoder.export.int8_recipe import int8_graph  # noqa: E402
+from lingodex.encoder.export.onnx_export import MODEL_FILE, export_fp32, probe_sentences, settled_int8_weights  # noqa: E402
 from lingodex.encoder.export.int8_kernels import signed_weights_saturate  # noqa: E402
 from lingodex.encoder.models.model_source import resolve_model_dir  # noqa: E402
 from lingodex.encoder.runtime.onnx_encoder import DEFAULT_TOKEN_BUDGET  # noqa: E402
@@ -239,8 +240,8 @@ def main() -> None:
 
     shutil.rmtree(args.work, ignore_errors=True)
     plain = args.work / "fp32"
-    _export_fp32(model_dir, plain, opset=18)
-    graphs = {"ORT fp32": plain, "ORT int8 (shipped)": _int8(plain, args.work / "int8")}
+    export_fp32(model_dir, plain, opset=18)
+    graphs = {"ORT fp32": plain, "ORT int8 (shipped)": int8_graph(plain, args.work / "int8", settled_int8_weights("auto"))}
     batches = encoder_batches(profile, plain / "tokenizer.json", bench_encoder.shopee_titles(args.shopee, args.titles))
     for name, directory in graphs.items():
         per_op, wall_ms = op_profile(directory / MODEL_FILE, batches)

@@ -1,6 +1,6 @@
 """Which CPU quantisation recipe for the default model: speed against drift, side by side in one process.
 
-    python bench/int8_recipes.py --shopee ../shared/data/shopee/dev.csv --tatoeba ../shared/data/tatoeba
+    python bench/experiments/int8_recipes.py --shopee ../shared/data/shopee/dev.csv --tatoeba ../shared/data/tatoeba
 
 Recipes, all from the same plain fp32 optimum export with the same pooling:
   ort-fp32             the reference
@@ -43,13 +43,18 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
-_spec = importlib.util.spec_from_file_location("bench_encoder", Path(__file__).parent / "encoder.py")
+_spec = importlib.util.spec_from_file_location("bench_encoder", REPO / "bench" / "encoder.py")
 bench_encoder = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_encoder)
 
-from lingodex.encoder.export.onnx_export import MODEL_FILE, _copy_tokenizer, _export_fp32, _int8, probe_sentences  # noqa: E402
+from lingodex.encoder.export import int8_recipe  # noqa: E402
+from lingodex.encoder.export.int8_recipe import int8_graph  # noqa: E402
+from lingodex.encoder.export.onnx_export import (MODEL_FILE, WeightType, copy_tokenizer, export_fp32,  # noqa: E402
+                                                 probe_sentences, settled_int8_weights)
+from lingodex.encoder.export.per_token_int8 import quantize_per_token  # noqa: E402
+from lingodex.encoder.export.unpadded_attention import guard_padding_masks  # noqa: E402
 from lingodex.encoder.models.model_source import resolve_model_dir  # noqa: E402
 from lingodex.encoder.runtime.onnx_encoder import DEFAULT_TOKEN_BUDGET  # noqa: E402
 from lingodex.encoder.export.onnx_pooling import add_pooling  # noqa: E402
@@ -69,22 +74,43 @@ def int4_blocks(plain: Path, out: Path, accuracy_level: int) -> Path:
     quantizer.process()
     out.mkdir(parents=True)
     quantizer.model.save_model_to_file(str(out / MODEL_FILE), use_external_data_format=False)
-    _copy_tokenizer(plain, out)
+    copy_tokenizer(plain, out)
+    return out
+
+
+def variant(plain: Path, out: Path, *, weights: WeightType | None = None, down: str = "per_token",
+            fuse: bool = True, unpadded: bool = True) -> Path:
+    """The shipped recipe (encoder/export/int8_recipe.py) with one of its choices changed, from its own steps."""
+    weights = weights or settled_int8_weights("auto")
+    out.mkdir(parents=True, exist_ok=True)
+    config = json.loads((plain / "config.json").read_text())
+    source = int8_recipe.fuse_attention(plain, out) if fuse else plain / MODEL_FILE
+    attention, down_projections = int8_recipe.matmul_roles(source, config)
+    excluded = attention + (down_projections if down != "per_tensor" else [])
+    int8_recipe.quantize_matmuls(source, out / MODEL_FILE, excluded, weights)
+    if source.parent == out:
+        source.unlink()
+    floor = int8_recipe.activation_floor_of(config) if down == "per_token" else None
+    if floor is not None:
+        quantize_per_token(out / MODEL_FILE, down_projections, floor, unsigned_weights=weights == "u8")
+    if unpadded:
+        guard_padding_masks(out / MODEL_FILE)
+    copy_tokenizer(plain, out)
     return out
 
 
 def build_recipes(model_dir: Path, work: Path, pooling: str, normalize: bool) -> dict[str, Path]:
     shutil.rmtree(work, ignore_errors=True)
     plain = work / "fp32"
-    _export_fp32(model_dir, plain, opset=18)
+    export_fp32(model_dir, plain, opset=18)
     recipes = {
-        "int8 (shipped): down-projections per token": _int8(plain, work / "int8"),
-        "int8, int8 weights whatever the CPU": _int8(plain, work / "int8-s8", weights="s8"),
-        "int8, uint8 weights whatever the CPU": _int8(plain, work / "int8-u8", weights="u8"),
-        "int8, attention always masked": _int8(plain, work / "int8-masked", unpadded_attention=False),
-        "int8, attention unfused": _int8(plain, work / "int8-unfused", fuse_attention=False),
-        "int8, down-projections per tensor": _int8(plain, work / "int8-per-tensor", down_projections="per_tensor"),
-        "int8, down-projections fp32": _int8(plain, work / "int8-down-fp32", down_projections="fp32"),
+        "int8 (shipped): down-projections per token": int8_graph(plain, work / "int8", settled_int8_weights("auto")),
+        "int8, int8 weights whatever the CPU": variant(plain, work / "int8-s8", weights="s8"),
+        "int8, uint8 weights whatever the CPU": variant(plain, work / "int8-u8", weights="u8"),
+        "int8, attention always masked": variant(plain, work / "int8-masked", unpadded=False),
+        "int8, attention unfused": variant(plain, work / "int8-unfused", fuse=False),
+        "int8, down-projections per tensor": variant(plain, work / "int8-per-tensor", down="per_tensor"),
+        "int8, down-projections fp32": variant(plain, work / "int8-down-fp32", down="fp32"),
         "int4 blocks, fp32 compute": int4_blocks(plain, work / "int4-fp32", accuracy_level=1),
         "int4 blocks, int8 compute": int4_blocks(plain, work / "int4-int8", accuracy_level=4),
     }
