@@ -1,7 +1,7 @@
 """Does fine-tuning on a catalog's own product groups find the right product more often, without losing languages?
 
     python bench/finetune.py --shopee ../shared/data/shopee/dev.csv --tatoeba ../shared/data/tatoeba \
-        [--pairs-per-group 2] [--parallel-per-language 100] [--epochs 1] [--lora]
+        [--pairs-per-group 2] [--parallel-per-language 100] [--epochs 1] [--lora] [--hard-negatives]
 
 Shopee groups (`label_group`: listings of one product) are split 70/30 by a stable hash of the group
 (ingest/training_pairs.py), never by pair. The model is trained on pairs of listings of the 70 % groups
@@ -23,6 +23,7 @@ import platform
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +100,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=2e-5)
     parser.add_argument("--lora", action="store_true")
+    parser.add_argument("--hard-negatives", action="store_true",
+                        help="also train with one mined hard negative per pair, side by side with in-batch negatives only")
     args = parser.parse_args()
 
     from lingodex.settings import load_settings
@@ -109,7 +112,8 @@ def main() -> None:
     with args.shopee.open(encoding="utf-8") as handle:
         grouped = GroupedTexts.of((row["label_group"], row["title"]) for row in csv.DictReader(handle))
     train, held = grouped.split(args.held_out)
-    pairs = train.pairs(args.pairs_per_group)
+    grouped_pairs = train.grouped_pairs(args.pairs_per_group)
+    pairs = [pair for _, pair in grouped_pairs]
     parallel = []
     for code in TATOEBA:
         foreign, english = tatoeba_lines(args.tatoeba, code, TRAIN_LINES)
@@ -120,14 +124,21 @@ def main() -> None:
           f"{len(parallel)} parallel pairs; {spec}", flush=True)
     before = title_retrieval(base, profile, held), tatoeba_accuracy(base, profile, args.tatoeba)
     print(f"before: {before[0]}; Tatoeba mean acc@1 {np.mean(list(before[1].values())):.4f}", flush=True)
-    with tempfile.TemporaryDirectory(prefix="lingodex-bench-ft-") as scratch:
-        result = finetune(base, profile, TrainingData(pairs, parallel), Path(scratch) / "model", spec)
-        after = title_retrieval(result.model_dir, profile, held), tatoeba_accuracy(result.model_dir, profile, args.tatoeba)
-    print(f"trained: {result.steps} logged steps, loss {result.losses[0]:.3f} -> {result.losses[-1]:.3f}, "
-          f"{result.seconds:.0f} s")
+    data = TrainingData(pairs, parallel, pair_groups=[group for group, _ in grouped_pairs], corpus=train.texts())
+    rows = {"base": before}
+    variants = [("fine-tuned", spec)]
+    if args.hard_negatives:
+        variants.append(("fine-tuned, hard negatives", replace(spec, hard_negatives=True)))
+    for name, variant in variants:
+        with tempfile.TemporaryDirectory(prefix="lingodex-bench-ft-") as scratch:
+            result = finetune(base, profile, data, Path(scratch) / "model", variant)
+            rows[name] = (title_retrieval(result.model_dir, profile, held),
+                          tatoeba_accuracy(result.model_dir, profile, args.tatoeba))
+        print(f"{name}: {result.steps} logged steps, loss {result.losses[0]:.3f} -> {result.losses[-1]:.3f}, "
+              f"{result.seconds:.0f} s", flush=True)
     print("\n| | held-out titles (queries) | nDCG@10 | Recall@10 | Tatoeba mean acc@1 | worst language change |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for name, (titles, tatoeba) in (("base", before), ("fine-tuned", after)):
+    for name, (titles, tatoeba) in rows.items():
         worst = min(tatoeba, key=lambda lang: tatoeba[lang] - before[1][lang])
         print(f"| {name} | {titles['queries']} | {titles['ndcg@10']:.4f} | {titles['recall@10']:.4f} | "
               f"{np.mean(list(tatoeba.values())):.4f} | {worst} {tatoeba[worst] - before[1][worst]:+.3f} |")

@@ -5,8 +5,11 @@ are its negatives, so pairs alone (no labelled negatives) teach the model which 
 pairs of one group in a batch make a false negative; with small groups among thousands it is rare, and the
 NO_DUPLICATES sampler keeps one text from appearing twice in a batch.) The profile's prefixes
 are kept: anchors are embedded as queries (``query: ``), positives as passages (``passage: ``), exactly as
-lingodex searches. Parallel sentence pairs (any language with English) can be mixed in so that cross-lingual
-alignment survives the catalog's own languages. With ``lora``, peft trains low-rank adapters on the attention
+lingodex searches. With hard negatives, each pair also carries the product the base model ranks highest for
+its anchor among those of other groups (sentence-transformers' ``mine_hard_negatives``): the loss then learns
+from the near misses that in-batch negatives rarely are. A candidate scoring within ``negative_margin`` of the
+positive is skipped, since another group may well list the same product. Parallel sentence pairs (any
+language with English) can be mixed in so that cross-lingual alignment survives the catalog's own languages. With ``lora``, peft trains low-rank adapters on the attention
 and feed-forward projections and merges them back: the output is a plain Hugging Face model either way.
 
 The output directory loads like any other model: config, weights, tokenizer, a model card
@@ -57,6 +60,8 @@ class FinetuneSpec:
     seed: int = 13
     lora: bool = False
     lora_rank: int = 16
+    hard_negatives: bool = False  # one mined negative per catalog pair (needs pair_groups and corpus)
+    negative_margin: float = 0.05  # a candidate must score below (1 - margin) x the positive's score
     name: str = ""  # the new profile's name; default <base>-ft-<data hash>
 
 
@@ -67,6 +72,8 @@ class TrainingData:
     pairs: Sequence[tuple[str, str]]
     parallel: Sequence[tuple[str, str]] = ()
     description: dict[str, Any] = field(default_factory=dict)  # where the pairs came from, for the model card
+    pair_groups: Sequence[str] = ()  # each pair's group, for hard negatives: never a text of the anchor's own group
+    corpus: Sequence[tuple[str, str]] = ()  # (group, text): where hard negatives are mined
 
     def fingerprint(self) -> str:
         digest = hashlib.sha256()
@@ -91,10 +98,11 @@ def finetune(base_dir: Path, profile: ModelProfile, data: TrainingData, output: 
     if not data.pairs and not data.parallel:
         raise FinetuneError("no training pairs: give a catalog with a grouping field, or judgments")
     model = _sentence_model(base_dir, profile, spec)
+    negatives = mine_negatives(model, profile, data, spec.negative_margin) if spec.hard_negatives else None
     if spec.lora:
         _with_lora(model, spec)
     started = time.perf_counter()
-    losses = _train(model, profile, data, spec, on_log)
+    losses = _train(model, profile, data, spec, on_log, negatives)
     seconds = time.perf_counter() - started
     transformer: Any = model[0]
     if spec.lora:
@@ -130,11 +138,48 @@ def _with_lora(model: Any, spec: FinetuneSpec) -> None:
     model[0].auto_model = get_peft_model(model[0].auto_model, config)
 
 
+def mine_negatives(model: SentenceTransformer, profile: ModelProfile, data: TrainingData, margin: float,
+                   candidates: int = 10) -> list[str]:
+    """For each catalog pair, the highest-ranked text of another group below the margin, by the model as it is.
+
+    sentence-transformers' miner ranks the corpus for each anchor (with the profile's prefixes) and applies the
+    margin; the anchor's own group is filtered here, which the miner cannot know. A pair with no candidate left
+    gets a random text of another group: every row needs a negative.
+    """
+    from datasets import Dataset
+    from sentence_transformers.util import mine_hard_negatives
+
+    if len(data.pair_groups) != len(data.pairs) or not data.corpus:
+        raise FinetuneError("hard negatives need each pair's group and a corpus of (group, text) to mine")
+    group_of: dict[str, set[str]] = {}
+    for group, text in data.corpus:
+        group_of.setdefault(text, set()).add(group)
+    texts = list(group_of)
+    mined = mine_hard_negatives(
+        Dataset.from_dict({"anchor": [a for a, _ in data.pairs], "positive": [p for _, p in data.pairs]}), model,
+        corpus=texts, num_negatives=candidates, range_max=max(candidates, min(100, len(texts) // 2)),
+        relative_margin=margin, sampling_strategy="top",
+        query_prompt=profile.query_prefix, corpus_prompt=profile.passage_prefix, output_format="n-tuple",
+        include_positives=False, verbose=False)
+    by_anchor: dict[tuple[str, str], list[str]] = {}
+    for row in mined:
+        by_anchor[(row["anchor"], row["positive"])] = [row[f"negative_{n}"] for n in range(1, candidates + 1)]
+    chooser = random.Random(0)
+    negatives, fallback = [], 0
+    for (anchor, positive), group in zip(data.pairs, data.pair_groups, strict=True):
+        found = next((text for text in by_anchor.get((anchor, positive), []) if group not in group_of.get(text, ())), None)
+        if found is None:  # rare: a linear scan is fine
+            fallback += 1
+            found = chooser.choice([text for text in texts if group not in group_of[text]])
+        negatives.append(found)
+    log.info(f"hard negatives mined for {len(negatives) - fallback} of {len(negatives)} pairs (margin {margin})")
+    return negatives
+
+
 def _train(model: Any, profile: ModelProfile, data: TrainingData, spec: FinetuneSpec,
-           on_log: Callable[[dict[str, float]], None] | None) -> list[float]:
+           on_log: Callable[[dict[str, float]], None] | None, negatives: Sequence[str] | None = None) -> list[float]:
     import tempfile
 
-    from datasets import Dataset
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from sentence_transformers.losses import MultipleNegativesRankingLoss
     from sentence_transformers.training_args import BatchSamplers
@@ -144,8 +189,11 @@ def _train(model: Any, profile: ModelProfile, data: TrainingData, spec: Finetune
     if len(rows) < spec.batch_size:
         raise FinetuneError(f"{len(rows)} training pairs are fewer than one batch ({spec.batch_size}); lower the "
                             "batch size or give more groups")
-    random.Random(spec.seed).shuffle(rows)
-    dataset = Dataset.from_dict({"anchor": [anchor for anchor, _ in rows], "positive": [positive for _, positive in rows]})
+    dataset: Any = _dataset(rows, spec.seed)
+    if negatives is not None:  # catalog triplets and parallel pairs: two datasets, batches drawn from one at a time
+        parallel = rows[len(data.pairs):]
+        triplets = [(anchor, positive, negative) for (anchor, positive), negative in zip(data.pairs, negatives, strict=True)]
+        dataset = {"catalog": _dataset(triplets, spec.seed), **({"parallel": _dataset(parallel, spec.seed)} if parallel else {})}
     losses: list[float] = []
 
     class Losses(TrainerCallback):
@@ -160,13 +208,24 @@ def _train(model: Any, profile: ModelProfile, data: TrainingData, spec: Finetune
             output_dir=scratch, num_train_epochs=spec.epochs, per_device_train_batch_size=spec.batch_size,
             learning_rate=spec.learning_rate, warmup_ratio=spec.warmup_ratio, seed=spec.seed, data_seed=spec.seed,
             batch_sampler=BatchSamplers.NO_DUPLICATES, prompts={"anchor": profile.query_prefix,
-                                                                "positive": profile.passage_prefix},
+                                                                "positive": profile.passage_prefix,
+                                                                "negative": profile.passage_prefix},
             logging_steps=max(1, len(rows) // spec.batch_size // 20), save_strategy="no", report_to=[],
             dataloader_drop_last=True, disable_tqdm=False)
         trainer = SentenceTransformerTrainer(model=model, args=arguments, train_dataset=dataset,
                                              loss=MultipleNegativesRankingLoss(model), callbacks=[Losses()])
         trainer.train()
     return losses
+
+
+def _dataset(rows: Sequence[tuple[str, ...]], seed: int) -> Any:
+    """Rows as a datasets.Dataset with columns anchor, positive (and negative), shuffled by ``seed``."""
+    from datasets import Dataset
+
+    shuffled = list(rows)
+    random.Random(seed).shuffle(shuffled)
+    columns = ("anchor", "positive", "negative")[:len(shuffled[0])] if shuffled else ("anchor", "positive")
+    return Dataset.from_dict({column: [row[n] for row in shuffled] for n, column in enumerate(columns)})
 
 
 def _write_profile(output: Path, base: ModelProfile, name: str) -> Path:

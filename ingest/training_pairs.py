@@ -41,10 +41,16 @@ class GroupedTexts:
 
     def pairs(self, max_per_group: int = MAX_PAIRS_PER_GROUP) -> list[tuple[str, str]]:
         """Up to ``max_per_group`` pairs of different texts of each group with two or more."""
-        found = []
-        for texts in self.groups.values():
-            found += list(combinations(texts, 2))[:max_per_group]
-        return found
+        return [pair for _, pair in self.grouped_pairs(max_per_group)]
+
+    def grouped_pairs(self, max_per_group: int = MAX_PAIRS_PER_GROUP) -> list[tuple[str, tuple[str, str]]]:
+        """The same pairs with their group key: hard-negative mining must never pick a text of the anchor's group."""
+        return [(group, pair) for group, texts in self.groups.items()
+                for pair in list(combinations(texts, 2))[:max_per_group]]
+
+    def texts(self) -> list[tuple[str, str]]:
+        """Every (group, text): the corpus hard negatives are mined from."""
+        return [(group, text) for group, texts in self.groups.items() for text in texts]
 
 
 def in_held_out(group: str, share: float, seed: str = "lingodex") -> bool:

@@ -171,6 +171,10 @@ def finetune(
     batch_size: Annotated[int, typer.Option(min=2, help="Pairs per batch; the others of a batch are the negatives.")] = 32,
     learning_rate: Annotated[float, typer.Option()] = 2e-5,
     lora: Annotated[bool, typer.Option(help="Train LoRA adapters (peft) and merge them, instead of every weight.")] = False,
+    hard_negatives: Annotated[bool, typer.Option(help="Give each pair the listing of another group the base model ranks "
+                                                 "highest for it (mined over the training groups).")] = False,
+    negative_margin: Annotated[float, typer.Option(min=0.0, max=1.0, help="A mined negative must score below (1 - margin) "
+                                                   "x the positive: closer ones may be the same product.")] = 0.05,
     seed: Annotated[int, typer.Option()] = 13,
     name: Annotated[str | None, typer.Option(help="The new profile's name (default <base>-ft-<data hash>).")] = None,
 ) -> None:
@@ -193,16 +197,18 @@ def finetune(
             continue
         rows.append((str(group), text))
     train_groups, kept_out = GroupedTexts.of(rows).split(held_out)
-    pairs = train_groups.pairs(pairs_per_group)
+    grouped = train_groups.grouped_pairs(pairs_per_group)
+    pairs = [pair for _, pair in grouped]
     extra = parallel_pairs(parallel) if parallel else []
     settings = state.settings.encoder
     profile = load_profile(settings.profile)
     base = resolve_model_dir(profile, settings.models_dir)
     spec = FinetuneSpec(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed, lora=lora,
-                        name=name or "")
+                        hard_negatives=hard_negatives, negative_margin=negative_margin, name=name or "")
     data = TrainingData(pairs, extra, {"catalog": str(catalog), "group_field": group_field, "text_field": text_field,
                                        "records_skipped": skipped, "groups": len(train_groups.groups),
-                                       "held_out_groups": len(kept_out.groups), "held_out_share": held_out})
+                                       "held_out_groups": len(kept_out.groups), "held_out_share": held_out},
+                        pair_groups=[group for group, _ in grouped], corpus=train_groups.texts())
     target = output or settings.models_dir.parent / "finetuned" / (name or f"{profile.name}-ft-{data.fingerprint()}")
     console.print(f"{len(pairs):,} pairs from {len(train_groups.groups):,} groups ({len(kept_out.groups):,} kept out, "
                   f"{skipped:,} records without {group_field} or {text_field}), {len(extra):,} parallel pairs")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lingodex.encoder.export.onnx_export import ExportSpec, exported_model
-from lingodex.encoder.finetune import CARD, FinetuneSpec, TrainingData, finetune
+from lingodex.encoder.finetune import CARD, FinetuneSpec, TrainingData, _sentence_model, finetune, mine_negatives
 from lingodex.encoder.profile import ModelProfile, load_profile
 
 PAIRS = [(f"{noun} {size}", f"{noun} {size} original") for noun in
@@ -62,3 +62,28 @@ def test_lora_trains_adapters_and_writes_a_plain_model(model_dir: Path, profile:
                       FinetuneSpec(batch_size=8, learning_rate=1e-3, max_tokens=16, lora=True))
     weights = AutoModel.from_pretrained(result.model_dir, local_files_only=True).state_dict()
     assert not any("lora" in name for name in weights) and result.losses
+
+
+def grouped_data() -> TrainingData:
+    """PAIRS grouped by their noun, and every text of every group as the corpus."""
+    groups = [anchor.split()[0] for anchor, _ in PAIRS]
+    corpus = sorted({(group, text) for group, pair in zip(groups, PAIRS, strict=True) for text in pair})
+    return TrainingData(PAIRS, (), {}, pair_groups=groups, corpus=corpus)
+
+
+def test_mined_negatives_are_never_texts_of_the_anchors_own_group(model_dir: Path, profile: ModelProfile) -> None:
+    data = grouped_data()
+    model = _sentence_model(model_dir, profile, FinetuneSpec(max_tokens=16))
+    negatives = mine_negatives(model, profile, data, margin=0.05)
+    assert len(negatives) == len(PAIRS)
+    assert all(negative.split()[0] != group for negative, group in zip(negatives, data.pair_groups, strict=True))
+
+
+def test_training_with_hard_negatives_runs_and_the_card_says_so(model_dir: Path, profile: ModelProfile,
+                                                                tmp_path: Path) -> None:
+    import json
+
+    spec = FinetuneSpec(epochs=2, batch_size=8, learning_rate=1e-4, max_tokens=16, hard_negatives=True)
+    result = finetune(model_dir, profile, grouped_data(), tmp_path / "model", spec)
+    assert result.losses and result.losses[-1] < result.losses[0]
+    assert json.loads((result.model_dir / CARD).read_text())["spec"]["hard_negatives"] is True

@@ -39,3 +39,9 @@ def test_a_parallel_file_line_that_is_not_two_texts_is_refused_with_its_line(tmp
     path.write_text("Hund\tdog\n\nKatze cat\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"parallel.tsv:3: expected 'text<TAB>translation'"):
         parallel_pairs(path)
+
+
+def test_grouped_pairs_name_the_group_of_each_pair_and_texts_list_every_listing() -> None:
+    grouped = GroupedTexts.of([("a", "red kettle"), ("a", "kettle red"), ("b", "lamp"), ("b", "desk lamp")])
+    assert grouped.grouped_pairs() == [("a", ("red kettle", "kettle red")), ("b", ("lamp", "desk lamp"))]
+    assert grouped.texts() == [("a", "red kettle"), ("a", "kettle red"), ("b", "lamp"), ("b", "desk lamp")]
