@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import shutil
 import sys
 from collections.abc import Callable
@@ -27,38 +26,18 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from lingodex.encoder.export import int8_recipe  # noqa: E402
-from lingodex.encoder.export.onnx_export import (MODEL_FILE, copy_tokenizer, export_fp32, probe_sentences,  # noqa: E402
-                                                 settled_int8_weights)
+sys.path.insert(0, str(Path(__file__).parent))
+from int8_recipes import variant  # noqa: E402  (the shipped recipe's steps, with choices changed)
+from lingodex.encoder.export.onnx_export import MODEL_FILE, export_fp32, probe_sentences  # noqa: E402
 from lingodex.encoder.export.onnx_pooling import add_pooling  # noqa: E402
-from lingodex.encoder.export.per_token_int8 import quantize_per_token  # noqa: E402
-from lingodex.encoder.export.unpadded_attention import guard_padding_masks  # noqa: E402
 from lingodex.encoder.profile import ModelProfile, load_profile  # noqa: E402
 from lingodex.encoder.runtime.onnx_encoder import OnnxEncoder  # noqa: E402
 from lingodex.ingest.training_pairs import in_held_out  # noqa: E402
 
 
 def int8_keeping(plain: Path, out: Path, profile: ModelProfile, keep: Callable[[str], bool]) -> Path:
-    """The shipped recipe, but MatMuls whose node name ``keep`` accepts stay fp32."""
-    import onnx
-
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    config = json.loads((plain / "config.json").read_text())
-    source = int8_recipe.fuse_attention(plain, out)
-    attention, down = int8_recipe.matmul_roles(source, config)
-    kept = [node.name for node in onnx.load(str(source), load_external_data=False).graph.node
-            if node.op_type == "MatMul" and keep(node.name)]
-    weights = settled_int8_weights("auto")
-    int8_recipe.quantize_matmuls(source, out / MODEL_FILE, sorted(set(attention + down + kept)), weights)
-    if source.parent == out:
-        source.unlink()
-    floor = int8_recipe.activation_floor_of(config)
-    if floor is not None:
-        quantize_per_token(out / MODEL_FILE, [name for name in down if not keep(name)], floor,
-                           unsigned_weights=weights == "u8")
-    guard_padding_masks(out / MODEL_FILE)
-    copy_tokenizer(plain, out)
+    """The shipped recipe, but MatMuls whose node name ``keep`` accepts stay fp32; pooling appended."""
+    variant(plain, out, keep=keep)
     add_pooling(out / MODEL_FILE, profile.pooling, profile.normalize)
     return out
 

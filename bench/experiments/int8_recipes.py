@@ -39,6 +39,7 @@ import importlib.util
 import json
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -79,20 +80,39 @@ def int4_blocks(plain: Path, out: Path, accuracy_level: int) -> Path:
 
 
 def variant(plain: Path, out: Path, *, weights: WeightType | None = None, down: str = "per_token",
-            fuse: bool = True, unpadded: bool = True) -> Path:
-    """The shipped recipe (encoder/export/int8_recipe.py) with one of its choices changed, from its own steps."""
+            fuse: bool = True, unpadded: bool = True, embedding_table: bool = True,
+            keep: Callable[[str], bool] = lambda node: False) -> Path:
+    """The shipped recipe (encoder/export/int8_recipe.py) with some of its choices changed, from its own steps.
+
+    ``down``: per_token (shipped), per_tensor or fp32; ``embedding_table``: False leaves the word embeddings fp32
+    (the recipe before export format 6); ``keep``: MatMul node names that stay fp32.
+    """
+    import onnx
+    from onnx import TensorProto
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
     weights = weights or settled_int8_weights("auto")
-    out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
     config = json.loads((plain / "config.json").read_text())
     source = int8_recipe.fuse_attention(plain, out) if fuse else plain / MODEL_FILE
     attention, down_projections = int8_recipe.matmul_roles(source, config)
-    excluded = attention + (down_projections if down != "per_tensor" else [])
-    int8_recipe.quantize_matmuls(source, out / MODEL_FILE, excluded, weights)
+    kept = [node.name for node in onnx.load(str(source), load_external_data=False).graph.node
+            if node.op_type == "MatMul" and keep(node.name)]
+    excluded = sorted(set(attention + kept + (down_projections if down != "per_tensor" else [])))
+    if embedding_table:
+        int8_recipe.quantize_weights(source, out / MODEL_FILE, excluded, weights)
+    else:
+        quantize_dynamic(source, out / MODEL_FILE, per_channel=True,
+                         weight_type=QuantType.QUInt8 if weights == "u8" else QuantType.QInt8,
+                         op_types_to_quantize=["MatMul"], nodes_to_exclude=excluded,
+                         extra_options={"MatMulConstBOnly": True, "DefaultTensorType": TensorProto.FLOAT})
     if source.parent == out:
         source.unlink()
     floor = int8_recipe.activation_floor_of(config) if down == "per_token" else None
     if floor is not None:
-        quantize_per_token(out / MODEL_FILE, down_projections, floor, unsigned_weights=weights == "u8")
+        quantize_per_token(out / MODEL_FILE, [name for name in down_projections if not keep(name)], floor,
+                           unsigned_weights=weights == "u8")
     if unpadded:
         guard_padding_masks(out / MODEL_FILE)
     copy_tokenizer(plain, out)
@@ -111,6 +131,7 @@ def build_recipes(model_dir: Path, work: Path, pooling: str, normalize: bool) ->
         "int8, attention unfused": variant(plain, work / "int8-unfused", fuse=False),
         "int8, down-projections per tensor": variant(plain, work / "int8-per-tensor", down="per_tensor"),
         "int8, down-projections fp32": variant(plain, work / "int8-down-fp32", down="fp32"),
+        "int8, fp32 embedding table": variant(plain, work / "int8-fp32-table", embedding_table=False),
         "int4 blocks, fp32 compute": int4_blocks(plain, work / "int4-fp32", accuracy_level=1),
         "int4 blocks, int8 compute": int4_blocks(plain, work / "int4-int8", accuracy_level=4),
     }
