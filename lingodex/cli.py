@@ -21,7 +21,7 @@ from rich.table import Table
 from lingodex.settings import CONFIG_ENV_VAR, Settings, load_settings
 
 if TYPE_CHECKING:  # the commands import these lazily, so that `lingodex --help` starts fast
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
 
     from opensearchpy.exceptions import TransportError
     from rich.progress import Progress, Task, TaskID
@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # the commands import these lazily, so that `lingodex --help`
     from lingodex.ingest.index.promotion import PromotionPolicy
     from lingodex.ingest.catalog.readers import SourceRecord
     from lingodex.ingest.job import JobRecord
-    from lingodex.search_templates.relevance.evaluation import JudgedQuery
+    from lingodex.search_templates.relevance.evaluation import JudgedQuery, Report
     from lingodex.search_templates.searcher import HybridSearcher, SearchResult, Strategy
 
 app = typer.Typer(help="Multilingual product search indexing for OpenSearch.", no_args_is_help=True)
@@ -298,57 +298,107 @@ def pipelines_prune(dry_run: Annotated[bool, typer.Option(help="Only list what w
 def evaluate_command(
     judgments: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="JSON/JSONL judgments, or TREC qrels with --topics.")],
     topics: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="TSV id<TAB>query[<TAB>lang] for TREC qrels.")] = None,
-    index: Annotated[str | None, typer.Option(help="Alias (or index) to search; default ingest.alias.")] = None,
+    indices: Annotated[list[str] | None, typer.Option("--index", help="Alias or index to search; repeat it to compare index "
+                                                      "versions in one table (default ingest.alias).")] = None,
+    models: Annotated[list[Path] | None, typer.Option("--model", exists=True, dir_okay=False, help="Profile YAML of a "
+                                                      "version's model when it is not the configured one (a fine-tuned "
+                                                      "version); repeatable.")] = None,
     strategies: Annotated[list[str] | None, typer.Option("--strategy", help="hybrid, lexical, dense; repeatable (default: all).")] = None,
     with_rank_eval: Annotated[bool, typer.Option("--rank-eval", help="Also OpenSearch's _rank_eval for lexical and dense.")] = False,
     output: Annotated[Path | None, typer.Option(help="Write the report (per language and per query) as JSON.")] = None,
     fmt: OutputFormat = "table",
 ) -> None:
-    """nDCG@10, Recall@10/100 and MRR@10 of judged queries, overall and per query language, side by side."""
+    """nDCG@10, Recall@10/100 and MRR@10 of judged queries, overall and per query language, side by side.
+
+    With several --index, each version is searched with the model that built it (its _meta names it): the
+    configured one or a --model profile. Old and new versions, e.g. before and after `lingodex reindex --model`,
+    then share one table.
+    """
     import json
     from dataclasses import asdict
 
-    from lingodex.searching import build_searcher
     from lingodex.search_templates.relevance.evaluation import METRICS, evaluate, load_judgments, run_queries
     from lingodex.search_templates.searcher import retriever
 
     judged = load_judgments(judgments, topics)
-    index = index or state.settings.ingest.alias
-    searcher = build_searcher(state.settings)
+    names = indices or [state.settings.ingest.alias]
+    searchers = _searchers_for(names, models or [])
     chosen = [_strategy(name) for name in strategies or ["lexical", "dense", "hybrid"]]
     as_json = _output_format(fmt) == "json"
-    reports = {}
+    reports: dict[tuple[str, Strategy], Report] = {}
     with _progress("queries", counts=False) as progress:
-        for name in chosen:
-            task = progress.add_task(name, total=len(judged), visible=not as_json)
-            retrieve = retriever(searcher, index, name)
+        for index in names:
+            for name in chosen:
+                task = progress.add_task(name if len(names) == 1 else f"{index} {name}", total=len(judged), visible=not as_json)
+                retrieve = retriever(searchers[index], index, name)
 
-            def counted(query: JudgedQuery, retrieve: Callable[[JudgedQuery], tuple[list[tuple[str, float]], str]] = retrieve,
-                        task: TaskID = task) -> tuple[list[tuple[str, float]], str]:
-                hits = retrieve(query)
-                progress.advance(task)
-                return hits
+                def counted(query: JudgedQuery, retrieve: Callable[[JudgedQuery], tuple[list[tuple[str, float]], str]] = retrieve,
+                            task: TaskID = task) -> tuple[list[tuple[str, float]], str]:
+                    hits = retrieve(query)
+                    progress.advance(task)
+                    return hits
 
-            reports[name] = evaluate(judged, *run_queries(judged, counted))
+                reports[(index, name)] = evaluate(judged, *run_queries(judged, counted))
+    by_index = {index: {name: reports[(index, name)] for name in chosen} for index in names}
     if output:
-        output.write_text(json.dumps({name: asdict(report) for name, report in reports.items()}, indent=1))
+        written = {index: {name: asdict(report) for name, report in found.items()} for index, found in by_index.items()}
+        output.write_text(json.dumps(written[names[0]] if len(names) == 1 else written, indent=1))
     if as_json:
-        _emit_json({name: {"overall": report.overall, "per_language": report.per_language, "queries": report.queries}
-                    for name, report in reports.items()})
+        shown = {index: {name: {"overall": report.overall, "per_language": report.per_language, "queries": report.queries}
+                         for name, report in found.items()} for index, found in by_index.items()}
+        _emit_json(shown[names[0]] if len(names) == 1 else shown)
         return
-    # one row per language and strategy, one column per metric: readable at 80 columns
-    table = Table(title=f"{len(judged)} judged queries on {index}", title_justify="left")
-    for column in ["language", "queries", "strategy", *METRICS]:
-        table.add_column(column, justify="right" if column not in ("language", "strategy") else "left")
-    first = reports[chosen[0]]
-    for lang in ["all", *first.per_language]:
-        for position, name in enumerate(chosen):
-            cell = reports[name].overall if lang == "all" else reports[name].per_language[lang]
-            table.add_row(lang if position == 0 else "", str(first.queries[lang]) if position == 0 else "", name,
-                          *(f"{cell[metric]:.3f}" for metric in METRICS), end_section=position == len(chosen) - 1)
-    console.print(table)
+    console.print(_eval_table(judged, names, chosen, reports, METRICS))
     if with_rank_eval:
-        _print_rank_eval(searcher, index, judged, [name for name in chosen if name != "hybrid"])
+        for index in names:
+            _print_rank_eval(searchers[index], index, judged, [name for name in chosen if name != "hybrid"])
+
+
+def _searchers_for(indices: list[str], models: list[Path]) -> dict[str, HybridSearcher]:
+    """A searcher per index whose query encoder is the model that built it: the configured one or a --model."""
+    from lingodex.connection import opensearch_client
+    from lingodex.encoder import load_encoder
+    from lingodex.encoder.factory import describe_encoder
+    from lingodex.ingest.index.index_versions import encoder_of
+    from lingodex.ingest.index.mappings import EncoderIdentity
+    from lingodex.searching import build_searcher
+
+    client = opensearch_client(state.settings.opensearch)
+    configured = state.settings.encoder
+    candidates = [configured, *(configured.model_copy(update={"profile": str(path)}) for path in models)]
+    identities = [EncoderIdentity(*describe_encoder(candidate)) for candidate in candidates]
+    built: dict[int, HybridSearcher] = {}
+    searchers = {}
+    for index in indices:
+        stored = encoder_of(client, index)
+        match = next((n for n, identity in enumerate(identities) if stored is None or stored.same_vectors_as(identity)), None)
+        if match is None:
+            raise ValueError(f"{index} was built with model {stored.model_id if stored else '?'} (fingerprint "
+                             f"{stored.fingerprint if stored else '?'}); give that model's profile with --model")
+        if match not in built:
+            built[match] = build_searcher(state.settings, client=client, encoder=load_encoder(candidates[match]))
+        searchers[index] = built[match]
+    return searchers
+
+
+def _eval_table(judged: list[JudgedQuery], indices: list[str], strategies: list[Strategy],
+                reports: dict[tuple[str, Strategy], Report], metrics: Sequence[str]) -> Table:
+    """One row per language, (index,) strategy; one column per metric: readable at 80 columns."""
+    compare = len(indices) > 1
+    title = f"{len(judged)} judged queries on {', '.join(indices)}"
+    table = Table(title=title, title_justify="left")
+    for column in ["language", "queries", *(["index"] if compare else []), "strategy", *metrics]:
+        table.add_column(column, justify="left" if column in ("language", "index", "strategy") else "right")
+    first = reports[(indices[0], strategies[0])]
+    rows = [(index, name) for name in strategies for index in indices]  # versions next to each other per strategy
+    for lang in ["all", *first.per_language]:
+        for position, (index, name) in enumerate(rows):
+            report = reports[(index, name)]
+            cell = report.overall if lang == "all" else report.per_language[lang]
+            table.add_row(lang if position == 0 else "", str(first.queries[lang]) if position == 0 else "",
+                          *([index] if compare else []), name, *(f"{cell[metric]:.3f}" for metric in metrics),
+                          end_section=position == len(rows) - 1)
+    return table
 
 
 def _print_rank_eval(searcher: HybridSearcher, index: str, judged: list[JudgedQuery], strategies: list[str]) -> None:

@@ -35,12 +35,13 @@ from lingodex.encoder.runtime.onnx_encoder import OnnxEncoder  # noqa: E402
 
 
 def peak_rss_mib(profile_name: str, export_dir: Path) -> float:
-    """Peak RSS of a fresh process that loads the graph and embeds one query."""
-    code = ("import resource, sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
+    """Peak RSS (VmHWM: ru_maxrss would keep the parent's peak across fork and exec) of a fresh process that
+    loads the graph and embeds one query."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
             "from lingodex.encoder.profile import load_profile; "
             "from lingodex.encoder.runtime.onnx_encoder import OnnxEncoder; "
             "OnnxEncoder(load_profile(sys.argv[2]), Path(sys.argv[3]), provider='cpu').encode_queries(['red kettle']); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM')))")
     done = subprocess.run([sys.executable, "-c", code, str(REPO), profile_name, str(export_dir)], check=True,
                           capture_output=True, text=True)
     return int(done.stdout.split()[-1]) / 1024

@@ -71,8 +71,10 @@ def resolve_target(client: OpenSearch, name: str, body: dict[str, Any], encoder:
 
 
 def encoder_of(client: OpenSearch, index: str) -> EncoderIdentity | None:
-    """The encoder recorded in ``index``'s _meta (None for an index lingodex did not make)."""
-    return EncoderIdentity.from_meta(client.indices.get_mapping(index=index)[index]["mappings"].get("_meta", {}))
+    """The encoder recorded in ``index``'s _meta (None for an index lingodex did not make); an alias: its index's."""
+    mappings = client.indices.get_mapping(index=index)
+    body = mappings.get(index) or next(iter(mappings.values()))
+    return EncoderIdentity.from_meta(body["mappings"].get("_meta", {}))
 
 
 def centroids_of(client: OpenSearch, index: str) -> Centroids | None:

@@ -12,7 +12,7 @@ from lingodex.encoder.finetune import CARD
 from lingodex.encoder.profile import load_profile
 from lingodex.ingest.index.index_versions import alias_indices
 from lingodex.settings import Settings
-from tests.integration.test_cli_errors import lingodex
+from tests.integration.test_cli_errors import lingodex, one_error_line
 
 PRODUCTS = {"kettle": ["Electric kettle 1.7 l", "Kettle electric 1,7 liter", "Stainless kettle 1.7l"],
             "lamp": ["LED desk lamp", "Desk lamp LED dimmable", "Dimmable LED lamp for desks"],
@@ -22,7 +22,7 @@ PRODUCTS = {"kettle": ["Electric kettle 1.7 l", "Kettle electric 1,7 liter", "St
             "mat": ["Yoga mat non-slip", "Non slip yoga mat", "Anti-slip exercise mat"]}
 
 
-def test_finetune_writes_a_model_and_profile_reindex_serves_it(settings: Settings, client: OpenSearch, index_name: str,
+def test_finetune_writes_a_model_reindex_serves_it_and_eval_compares_both_versions(settings: Settings, client: OpenSearch, index_name: str,
                                                                 tmp_path: Path) -> None:
     catalog = tmp_path / "catalog.csv"
     with catalog.open("w", newline="", encoding="utf-8") as handle:
@@ -50,3 +50,20 @@ def test_finetune_writes_a_model_and_profile_reindex_serves_it(settings: Setting
     (serving,) = alias_indices(client, index_name)
     encoder = client.indices.get_mapping(index=serving)[serving]["mappings"]["_meta"]["encoder"]
     assert encoder["model_id"] == "e5-small-shop" and client.count(index=index_name)["count"] == 19
+
+    versions = sorted(client.indices.get(index=f"{index_name}-v*"))
+    (before,) = [name for name in versions if name != serving]
+    judgments = tmp_path / "judgments.jsonl"
+    judgments.write_text("".join(json.dumps({"id": f"{group}-q", "query": titles[0], "lang": "en", "exclude": [f"{group}-0"],
+                                             "relevant": {f"{group}-{n}": 1 for n in (1, 2)}}) + "\n"
+                                 for group, titles in PRODUCTS.items()))
+    unknown = lingodex(settings, tmp_path, "eval", "--judgments", str(judgments), "--index", before, "--index", serving,
+                       LINGODEX_ENCODER__PRECISION="fp32")
+    assert f"{serving} was built with model e5-small-shop" in one_error_line(unknown) and "--model" in unknown.stderr
+    compared = lingodex(settings, tmp_path, "eval", "--judgments", str(judgments), "--index", before, "--index", serving,
+                        "--model", str(tmp_path / "model" / "profile.yaml"), "--strategy", "dense", "--format", "json",
+                        LINGODEX_ENCODER__PRECISION="fp32")
+    assert compared.returncode == 0, compared.stdout + compared.stderr
+    report = json.loads(compared.stdout)
+    assert set(report) == {before, serving}
+    assert all(report[name]["dense"]["queries"]["all"] == len(PRODUCTS) for name in report)
