@@ -46,10 +46,12 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).parent))
 _spec = importlib.util.spec_from_file_location("bench_encoder", REPO / "bench" / "encoder.py")
 bench_encoder = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_encoder)
 
+from int8_embeddings import quantize_embedding_tables  # noqa: E402  (bench/experiments/int8_embeddings.py)
 from lingodex.encoder.export import int8_recipe  # noqa: E402
 from lingodex.encoder.export.int8_recipe import int8_graph  # noqa: E402
 from lingodex.encoder.export.onnx_export import (MODEL_FILE, WeightType, copy_tokenizer, export_fp32,  # noqa: E402
@@ -80,12 +82,12 @@ def int4_blocks(plain: Path, out: Path, accuracy_level: int) -> Path:
 
 
 def variant(plain: Path, out: Path, *, weights: WeightType | None = None, down: str = "per_token",
-            fuse: bool = True, unpadded: bool = True, embedding_table: bool = True,
+            fuse: bool = True, unpadded: bool = True, embedding_table: str = "fp32",
             keep: Callable[[str], bool] = lambda node: False) -> Path:
     """The shipped recipe (encoder/export/int8_recipe.py) with some of its choices changed, from its own steps.
 
-    ``down``: per_token (shipped), per_tensor or fp32; ``embedding_table``: False leaves the word embeddings fp32
-    (the recipe before export format 6); ``keep``: MatMul node names that stay fp32.
+    ``down``: per_token (shipped), per_tensor or fp32; ``embedding_table``: fp32 (shipped), per_tensor
+    (onnxruntime's quantiser on the Gather) or per_row (int8_embeddings.py); ``keep``: MatMul node names that stay fp32.
     """
     import onnx
     from onnx import TensorProto
@@ -100,19 +102,19 @@ def variant(plain: Path, out: Path, *, weights: WeightType | None = None, down: 
     kept = [node.name for node in onnx.load(str(source), load_external_data=False).graph.node
             if node.op_type == "MatMul" and keep(node.name)]
     excluded = sorted(set(attention + kept + (down_projections if down != "per_tensor" else [])))
-    if embedding_table:
-        int8_recipe.quantize_weights(source, out / MODEL_FILE, excluded, weights)
-    else:
-        quantize_dynamic(source, out / MODEL_FILE, per_channel=True,
-                         weight_type=QuantType.QUInt8 if weights == "u8" else QuantType.QInt8,
-                         op_types_to_quantize=["MatMul"], nodes_to_exclude=excluded,
-                         extra_options={"MatMulConstBOnly": True, "DefaultTensorType": TensorProto.FLOAT})
+    quantize_dynamic(source, out / MODEL_FILE, per_channel=True,
+                     weight_type=QuantType.QUInt8 if weights == "u8" else QuantType.QInt8,
+                     op_types_to_quantize=["MatMul", *(["Gather"] if embedding_table == "per_tensor" else [])],
+                     nodes_to_exclude=excluded,
+                     extra_options={"MatMulConstBOnly": True, "DefaultTensorType": TensorProto.FLOAT})
     if source.parent == out:
         source.unlink()
     floor = int8_recipe.activation_floor_of(config) if down == "per_token" else None
     if floor is not None:
         quantize_per_token(out / MODEL_FILE, [name for name in down_projections if not keep(name)], floor,
                            unsigned_weights=weights == "u8")
+    if embedding_table == "per_row":
+        quantize_embedding_tables(out / MODEL_FILE)
     if unpadded:
         guard_padding_masks(out / MODEL_FILE)
     copy_tokenizer(plain, out)
@@ -131,7 +133,8 @@ def build_recipes(model_dir: Path, work: Path, pooling: str, normalize: bool) ->
         "int8, attention unfused": variant(plain, work / "int8-unfused", fuse=False),
         "int8, down-projections per tensor": variant(plain, work / "int8-per-tensor", down="per_tensor"),
         "int8, down-projections fp32": variant(plain, work / "int8-down-fp32", down="fp32"),
-        "int8, fp32 embedding table": variant(plain, work / "int8-fp32-table", embedding_table=False),
+        "int8, int8 embedding table (one scale)": variant(plain, work / "int8-table", embedding_table="per_tensor"),
+        "int8, int8 embedding table (row scales)": variant(plain, work / "int8-table-rows", embedding_table="per_row"),
         "int4 blocks, fp32 compute": int4_blocks(plain, work / "int4-fp32", accuracy_level=1),
         "int4 blocks, int8 compute": int4_blocks(plain, work / "int4-int8", accuracy_level=4),
     }

@@ -8,11 +8,9 @@ weight MatMul gets dynamic int8, per channel, except the FFN down-projections:
 they read the activation's output, which one batch-wide scale serves badly,
 so they get a scale per token (per_token_int8.py). Each fused attention then
 drops its padding mask on batches without padding, for MLAS flash attention
-(unpadded_attention.py). The word-embedding table (250k tokens x 384 for e5-small,
-366 MiB of the fp32 file) is stored int8 too and dequantised row by row as
-tokens are looked up: a quarter of the file and of the memory a process maps.
-The quantiser is onnxruntime's own, told that untyped tensors (the fused
-operator's output) are float; optimum's wrapper has no way to say so.
+(unpadded_attention.py). The quantiser is onnxruntime's own, told that untyped
+tensors (the fused operator's output) are float; optimum's wrapper has no way
+to say so.
 
 The steps are public so that bench/experiments/int8_recipes.py can build the
 alternatives it measures against this one (BENCHMARKS.md, "Quantisation
@@ -49,12 +47,12 @@ def int8_graph(fp32_dir: Path, out_dir: Path, weights: WeightType) -> Path:
 
 
 def quantize_weights(source: Path, target: Path, excluded: list[str], weights: WeightType) -> None:
-    """Dynamic int8, per channel, for every MatMul with a constant weight except ``excluded``; int8 embedding tables."""
+    """Dynamic int8, per channel, for every MatMul with a constant weight except ``excluded``."""
     from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(source, target, per_channel=True, weight_type=QuantType.QUInt8 if weights == "u8" else QuantType.QInt8,
-                     op_types_to_quantize=["MatMul", "Gather"], nodes_to_exclude=excluded,
+                     op_types_to_quantize=["MatMul"], nodes_to_exclude=excluded,
                      extra_options={"MatMulConstBOnly": True, "DefaultTensorType": TensorProto.FLOAT})
 
 
