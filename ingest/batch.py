@@ -19,7 +19,7 @@ from lingodex.ingest.centring import Centroids
 from lingodex.ingest.index.documents import PreparedRecord, embedding_text, text_hash, to_document, vector_language
 from lingodex.ingest.index.embedding_cache import Stored
 from lingodex.ingest.index.indexer import bulk_index
-from lingodex.ingest.messages import EmbeddedBatch, IndexedBatch, RejectionMessage
+from lingodex.ingest.messages import EmbedCounts, EmbeddedBatch, IndexedBatch, RejectionMessage
 from lingodex.ingest.catalog.validate import Rejection
 
 
@@ -112,7 +112,11 @@ def index_embedded(client: OpenSearch, index: str, embedded: EmbeddedBatch, *, r
     rejected = [cast(RejectionMessage, asdict(Rejection(positions[doc_id], "index", reason, record_id=doc_id,
                                                         record=sources.get(doc_id))))
                 for doc_id, reason in [*misfits, *outcome.rejected]]
-    counts = embedded["counts"]
+    return indexed_batch(embedded["counts"], indexed=outcome.indexed + embedded["counts"]["unchanged"],
+                         written=outcome.indexed, rejected=rejected)
+
+
+def indexed_batch(counts: EmbedCounts, *, indexed: int, written: int, rejected: list[RejectionMessage]) -> IndexedBatch:
+    """The index stage's result: the embed stage's counts carried on, with what this stage did."""
     return {"embedded": counts["embedded"], "cache_hits": counts["cache_hits"], "unchanged": counts["unchanged"],
-            "retries": counts.get("retries", 0), "indexed": outcome.indexed + counts["unchanged"],
-            "written": outcome.indexed, "rejected": rejected}
+            "retries": counts.get("retries", 0), "indexed": indexed, "written": written, "rejected": rejected}

@@ -26,7 +26,7 @@ from celery.utils.log import get_task_logger
 from opensearchpy import OpenSearch
 
 from lingodex.encoder import Encoder
-from lingodex.ingest.batch import embed_records, index_embedded
+from lingodex.ingest.batch import embed_records, index_embedded, indexed_batch
 from lingodex.ingest.index.documents import PreparedRecord
 from lingodex.ingest.index.embedding_cache import stored_documents
 from lingodex.ingest.centring import language_sums, reference_sums
@@ -88,9 +88,10 @@ def index_batch(self: Task, embedded: EmbeddedBatch, index: str, refresh: bool =
     job = header(self.request, JOB_HEADER)
     if job and cluster_call(lambda: is_cancelled(client, job)):  # its load stopped: nobody counts this batch any more
         log.warning("batch of a cancelled load not indexed", extra={"index": index, "job": job})
-        counts = embedded["counts"]
-        return {"embedded": counts["embedded"], "cache_hits": counts["cache_hits"], "unchanged": counts["unchanged"],
-                "retries": self.request.retries, "indexed": 0, "written": 0, "rejected": [], "cancelled": True}
+        cancelled = indexed_batch(embedded["counts"], indexed=0, written=0, rejected=[])
+        cancelled["retries"] += self.request.retries
+        cancelled["cancelled"] = True
+        return cancelled
     result = index_embedded(client, index, embedded, refresh=refresh,
                             centroids=cluster_call(lambda: centroids_of(client, index)))
     result["retries"] += self.request.retries
