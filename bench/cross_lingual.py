@@ -10,10 +10,12 @@ them as the reference sentences of ingest/reference/.
 
 The pool is indexed twice on the local node (`make opensearch-up`): with the
 encoder's vectors as they are, and with language centroids taken out
-(ingest/centring.py, estimated as `lingodex ingest` does). Columns, on the
-held-out 30 % of a stable split of the queries: lexical; dense (plain
-vectors); dense centred; hybrid at the shipped defaults (centred); tuned
-hybrid (centred; `lingodex tune`'s fusion stage on the other 70 %). MRR@10,
+(ingest/centring.py, estimated as `lingodex ingest` does); both get the
+isolation scores `lingodex ingest` stores (ingest/index/hubness.py). Columns,
+on the held-out 30 % of a stable split of the queries: lexical; dense (plain
+vectors); dense centred (k-NN scores alone); centred + hubness (the shipped
+hubness_penalty); hybrid at the shipped defaults (centred, hubness); tuned
+hybrid (the same; `lingodex tune`'s fusion stage on the other 70 %). MRR@10,
 Recall@10 and the share of the top 10 in the query's own language, per query
 language and overall.
 """
@@ -30,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from search import TATOEBA, fused_run, index_texts, read_lines  # noqa: E402
+from search import TATOEBA, fused_run, index_texts, read_lines, without_hubness  # noqa: E402
 
 from lingodex.search_templates.relevance.evaluation import JudgedQuery, evaluate  # noqa: E402
 from lingodex.search_templates.searcher import HybridSearcher  # noqa: E402
@@ -38,7 +40,7 @@ from lingodex.search_templates.searcher import HybridSearcher  # noqa: E402
 REFERENCE_LINES = 200  # ingest/reference/sentences.tsv holds these
 HELD_OUT = 0.3
 WIDTH = 200
-COLUMNS = ("lexical", "dense", "dense centred", "hybrid", "tuned")
+COLUMNS = ("lexical", "dense", "dense centred", "centred + hubness", "hybrid", "tuned")
 
 
 def mixed_pool(directory: Path) -> list[tuple[str, str, str]]:
@@ -102,31 +104,37 @@ def main() -> None:
         index = f"bench-cross-lingual-{name}"
         index_texts(searcher, encoder, index, docs, centring=centring)
         prepared, languages = prepare_queries(searcher, index, judged)
-        windows[name], _ = fetch_windows(searcher, index, judged, WIDTH, searcher.params, prepared)
+        windows[name], _ = fetch_windows(searcher, index, judged, WIDTH, without_hubness(searcher.params), prepared)
+        if centring:
+            windows["hubness"], _ = fetch_windows(searcher, index, judged, WIDTH, searcher.params, prepared)
         print(f"{name}: indexed and searched, {time.time() - started:.0f} s", flush=True)
         if not args.keep_indices:
             searcher.client.indices.delete(index=index)
-    tuned, _ = tune_windows(searcher.params, judged, windows["centred"], languages, held_out=HELD_OUT,
+    tuned, _ = tune_windows(searcher.params, judged, windows["hubness"], languages, held_out=HELD_OUT,
                             min_queries=MIN_QUERIES, min_window=searcher.params.default.window)
     _, held = split(judged, HELD_OUT)
     groups: dict[str, list[JudgedQuery]] = {"all": held}
     for query in held:
         groups.setdefault(query.lang, []).append(query)
     print("\nMRR@10 / Recall@10 / share of the top 10 in the query's language, held-out queries\n")
-    print("| query lang | queries | " + " | ".join(COLUMNS) + " | centred / plain dense MRR |\n|" + " --- |" * 8)
+    print("| query lang | queries | " + " | ".join(COLUMNS) + " | centred / plain dense MRR | + hubness / plain |\n|"
+          + " --- |" * 10)
     for group, queries in groups.items():
         runs = {
             "lexical": sub_query_run(queries, windows["centred"], 0),
             "dense": sub_query_run(queries, windows["plain"], 1),
             "dense centred": sub_query_run(queries, windows["centred"], 1),
-            "hybrid": fused_run(queries, windows["centred"], lambda qid: searcher.params.for_language(languages[qid])),
-            "tuned": fused_run(queries, windows["centred"], lambda qid: tuned.for_language(languages[qid])),
+            "centred + hubness": sub_query_run(queries, windows["hubness"], 1),
+            "hybrid": fused_run(queries, windows["hubness"], lambda qid: searcher.params.for_language(languages[qid])),
+            "tuned": fused_run(queries, windows["hubness"], lambda qid: tuned.for_language(languages[qid])),
         }
         metrics = {name: evaluate(queries, run, languages).overall for name, run in runs.items()}
         cells = [f"{metrics[name]['mrr@10']:.3f} / {metrics[name]['recall@10']:.3f} / "
                  f"{same_language_share(runs[name], queries, language):.2f}" for name in COLUMNS]
-        ratio = metrics["dense centred"]["mrr@10"] / max(metrics["dense"]["mrr@10"], 1e-9)
-        print(f"| {group} | {len(queries)} | " + " | ".join(cells) + f" | {ratio:.2f}× |", flush=True)
+        plain = max(metrics["dense"]["mrr@10"], 1e-9)
+        ratios = [metrics[name]["mrr@10"] / plain for name in ("dense centred", "centred + hubness")]
+        print(f"| {group} | {len(queries)} | " + " | ".join(cells) + " | " + " | ".join(f"{r:.2f}×" for r in ratios)
+              + " |", flush=True)
     print(f"\n{time.time() - started:.0f} s")
 
 

@@ -16,7 +16,8 @@ the local node, `make opensearch-up`):
 Columns, all on the held-out 30 % of a stable 70/30 split of the queries:
 - plain BM25: one `standard` text field over all titles in a second index on
   the same node, default BM25, no language routing: the baseline to beat;
-- lexical, dense: lingodex's two sub-queries alone;
+- lexical, dense: lingodex's two sub-queries alone; "no hubness penalty": the
+  dense side ranked by its k-NN scores alone (hubness_penalty 0, ingest/index/hubness.py);
 - plain+dense oracle: plain BM25 and dense fused (min-max, arithmetic mean)
   at the lexical weight that scores best on these very held-out queries;
 - hybrid: lingodex at the shipped defaults; tuned: `lingodex tune`'s rule
@@ -42,7 +43,7 @@ sys.path.insert(0, str(REPO))
 from lingodex.encoder import Encoder  # noqa: E402
 from lingodex.search_templates import fusion  # noqa: E402
 from lingodex.search_templates.relevance.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
-from lingodex.search_templates.search_params import LanguageParams  # noqa: E402
+from lingodex.search_templates.search_params import LanguageParams, SearchParams  # noqa: E402
 from lingodex.search_templates.searcher import HybridSearcher, fuse  # noqa: E402
 
 TATOEBA = {"ara": "ar", "cmn": "zh", "deu": "de", "fra": "fr", "heb": "he", "hin": "hi", "ind": "id", "ita": "it",
@@ -50,7 +51,8 @@ TATOEBA = {"ara": "ar", "cmn": "zh", "deu": "de", "fra": "fr", "heb": "he", "hin
            "tha": "th", "tur": "tr", "vie": "vi"}
 HELD_OUT = 0.3
 DEPTH = 100
-COLUMNS = ("plain BM25", "lexical", "dense", "plain+dense oracle", "hybrid", "tuned")
+COLUMNS = ("plain BM25", "lexical", "dense, no hubness penalty", "dense", "plain+dense oracle", "hybrid, no hubness penalty",
+           "hybrid", "tuned")
 PLAIN_MAPPING = {"settings": {"index": {"number_of_shards": 1, "number_of_replicas": 0}},
                  "mappings": {"properties": {"title": {"type": "text", "analyzer": "standard"}}}}
 
@@ -68,6 +70,7 @@ def index_texts(searcher: HybridSearcher, encoder: Encoder, index: str, docs: li
     from lingodex.ingest.centring import estimate, language_sums, reference_sums
     from lingodex.ingest.index.documents import PreparedRecord
     from lingodex.ingest.index.index_versions import record_centroids
+    from lingodex.ingest.index.hubness import score_unscored
     from lingodex.ingest.index.indexer import bulk_index, recreate_index
     from lingodex.ingest.catalog.language import LanguageGuess
     from lingodex.ingest.index.mappings import PRODUCTS, EncoderIdentity, index_body
@@ -92,6 +95,17 @@ def index_texts(searcher: HybridSearcher, encoder: Encoder, index: str, docs: li
         if outcome.rejected:
             raise RuntimeError(f"{index}: refused {outcome.rejected[:2]}")
     searcher.client.indices.refresh(index=index)
+    started = time.time()
+    hubness = score_unscored(searcher.client, index, neighbours=load_settings().ingest.hubness.neighbours)
+    print(f"{index}: {hubness.scored} isolation scores (median {hubness.median_isolation:.3f}), "
+          f"{time.time() - started:.0f} s", flush=True)
+
+
+def without_hubness(params: SearchParams) -> SearchParams:
+    """``params`` with hubness_penalty 0 in every language: dense search on the k-NN scores alone."""
+    return SearchParams(default=params.default.model_copy(update={"hubness_penalty": 0.0}),
+                        languages={lang: {**override, "hubness_penalty": 0.0}
+                                   for lang, override in params.languages.items()})
 
 
 def index_plain(client, index: str, docs: list[Doc]) -> None:  # noqa: ANN001 - OpenSearch
@@ -196,6 +210,7 @@ def report(name: str, searcher: HybridSearcher, index: str, plain_index: str, ju
     width = max(max(WINDOWS), DEPTH)
     prepared, languages = prepare_queries(searcher, index, judged)
     windows, _ = fetch_windows(searcher, index, judged, width, searcher.params, prepared)
+    unpenalised, _ = fetch_windows(searcher, index, judged, width, without_hubness(searcher.params), prepared)
     plain = plain_windows(searcher.client, plain_index, judged)
     # `lingodex tune`'s two stages, on the windows already fetched where the lexical stage changed nothing
     boosted, _ = tune_boosts(searcher, index, searcher.params, judged, prepared, held_out=HELD_OUT,
@@ -215,7 +230,10 @@ def report(name: str, searcher: HybridSearcher, index: str, plain_index: str, ju
         scored = {
             "plain BM25": {query.id: ranking(plain[query.id].hits) for query in queries},
             "lexical": sub_query_run(queries, windows, 0),
+            "dense, no hubness penalty": sub_query_run(queries, unpenalised, 1),
             "dense": sub_query_run(queries, windows, 1),
+            "hybrid, no hubness penalty": fused_run(queries, unpenalised,
+                                                    lambda qid: searcher.params.for_language(languages[qid])),
             "hybrid": fused_run(queries, windows, lambda qid: searcher.params.for_language(languages[qid])),
             "tuned": fused_run(queries, tuned_windows, lambda qid: tuned.for_language(languages[qid])),
         }
@@ -269,7 +287,7 @@ def main() -> None:
     rng = random.Random(20261122)
     started = time.time()
     print("nDCG@10 on held-out queries\n\n| dataset | lang | held-out q | " + " | ".join(COLUMNS) +
-          " | oracle lexical weight | lexical ≥ plain | tuned ≥ oracle + 0.01 | tuned parameters |\n|" + " --- |" * 13)
+          " | oracle lexical weight | lexical ≥ plain | tuned ≥ oracle + 0.01 | tuned parameters |\n|" + " --- |" * 15)
     only = {lang for lang in args.languages.split(",") if lang}
     tasks = [] if args.no_tatoeba else list(tatoeba_tasks(args.tatoeba, args.queries_per_language, rng, only))
     if not args.no_shopee:

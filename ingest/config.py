@@ -1,4 +1,4 @@
-"""Settings the ingest package reads: the load itself, the vector field, language centroids, the promotion guard.
+"""Settings the ingest package reads: the load itself, the vector field, language centroids, hubness, the promotion guard.
 
 lingodex.settings composes them into the whole Settings; ingest itself never reads more than these.
 """
@@ -47,6 +47,16 @@ class CentringSettings(BaseModel):
     min_documents: int = Field(30, ge=1, description="a language with fewer in the sample uses the reference centroid")
 
 
+class HubnessSettings(BaseModel):
+    """Isolation scores that let dense queries discount documents near everything (ingest/index/hubness.py)."""
+
+    model_config = ConfigDict(extra="forbid")  # a typo is an error with its path, never dropped
+
+    enabled: bool = Field(True, description="after each load, score the documents that have no isolation yet")
+    neighbours: int = Field(10, ge=1, le=100, description="nearest other documents whose mean score is a document's "
+                            "hubness")
+
+
 class PromotionSettings(BaseModel):
     """When a new version may replace the serving one (ingest/index/promotion.py); `--force` overrides per load."""
 
@@ -84,4 +94,5 @@ class IngestSettings(BaseModel):
                                  "file's 0, for one node); dropped to 0 during a full load and restored after")
     vectors: VectorSettings = VectorSettings()
     centring: CentringSettings = CentringSettings()
+    hubness: HubnessSettings = HubnessSettings()
     promotion: PromotionSettings = PromotionSettings()

@@ -34,6 +34,7 @@ from pydantic import BaseModel, Field, ValidationError
 from lingodex.ingest.centring import LanguageSums, estimate
 from lingodex.ingest.catalog.dead_letters import write_dead_letters
 from lingodex.ingest.index.documents import PreparedRecord, embedding_text, vector_language
+from lingodex.ingest.index.hubness import has_isolation_field, score_unscored
 from lingodex.ingest.index.index_versions import Target, bulk_load_settings, encoder_of, record_centroids, resolve_target, swap_alias
 from lingodex.ingest.index.load_lock import LoadLock, mark_cancelled, process_alive
 from lingodex.ingest.index.mappings import PRODUCTS, EncoderIdentity, index_body
@@ -45,6 +46,7 @@ from lingodex.ingest.catalog.readers import SourceRecord
 from lingodex.ingest.catalog.validate import RecordValidator, Rejection
 
 log = logging.getLogger(__name__)
+PROGRESS_EVERY_S = 5.0  # log lines of a long pass (hubness scores): done, total, rate, ETA
 CANCEL_WAIT_S = 30.0  # a stopped load waits this long for batches already running before it deletes its version
 
 
@@ -75,6 +77,7 @@ class JobRecord(BaseModel):
     refusal: str | None = None  # why it was not (ingest/index/promotion.py)
     pid: int = Field(default_factory=os.getpid, description="the process running the load")
     counts: JobCounts = JobCounts()
+    hubness_scored: int | None = None  # documents given an isolation score after the load (ingest/index/hubness.py)
 
     @property
     def balanced(self) -> bool:
@@ -155,10 +158,12 @@ class IngestJob:
         if target.alias:  # a fresh version: load fast, then make it visible if it is fit to serve
             with bulk_load_settings(self.client, target.index):
                 self._load(job, records, target)
+            self._score_hubness(job, target.index)
             self._promote(job, target, policy)
         else:
             self._load(job, records, target)
             self.client.indices.refresh(index=target.index)
+            self._score_hubness(job, target.index)
         job.state = "done" if job.balanced else "failed"
         if not job.balanced:
             job.error = f"accounting mismatch: indexed {job.counts.indexed} + rejected {job.counts.rejected} != read {job.counts.read}"
@@ -237,6 +242,29 @@ class IngestJob:
         log.info("language centroids", extra={"index": index, "id": centroids.id, "sample": len(sample),
                                               "catalog": sorted(lang for lang, c in centroids.languages.items()
                                                                 if c.source == "catalog")})
+
+    def _score_hubness(self, job: JobRecord, index: str) -> None:
+        """Isolation scores for the documents that have none (ingest/index/hubness.py); the index is refreshed."""
+        if not self.options.hubness.enabled:
+            return
+        if not has_isolation_field(self.client, index):
+            log.warning("index %s predates hubness scores (mapping schema < 4): dense search cannot discount hubs in "
+                        "it until `lingodex reindex`", index)
+            return
+        started = last = time.monotonic()
+
+        def progress(done: int, total: int) -> None:
+            nonlocal last
+            if self._lock is not None:
+                self._lock.heartbeat()  # a long pass must not look like a dead load
+            now = time.monotonic()
+            if now - last >= PROGRESS_EVERY_S or done == total:
+                last, rate = now, done / max(now - started, 1e-9)
+                log.info("hubness scores", extra={"index": index, "done": done, "total": total,
+                                                  "per_s": round(rate, 1), "eta_s": round((total - done) / rate)})
+
+        hubness = score_unscored(self.client, index, neighbours=self.options.hubness.neighbours, on_progress=progress)
+        job.hubness_scored = hubness.scored
 
     def _vectors_reusable_from(self, target: Target) -> bool:
         """A previous version's vectors may be reused only if the same model made them."""

@@ -881,7 +881,8 @@ def _print_job(job: JobRecord) -> None:
                       f"Inspect {job.index}, then `lingodex promote {job.index} --alias {job.alias}` to serve it, "
                       f"or `lingodex drop-version {job.index}`.")
     console.print(f"  valid {c.valid}, embedded {c.embedded}, cache hits {c.cache_hits}, unchanged {c.unchanged}, "
-                  f"retried {c.retried}, descriptions truncated {c.truncated}", markup=False)
+                  f"retried {c.retried}, descriptions truncated {c.truncated}"
+                  + (f", hubness scores {job.hubness_scored}" if job.hubness_scored is not None else ""), markup=False)
     if job.error:
         console.print(f"  [red]error:[/red] {escape(job.error)}")
     if c.rejected:

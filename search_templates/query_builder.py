@@ -25,6 +25,9 @@ class SearchQuery:
     size: int = 10
     offset: int = 0
     translations: tuple[tuple[str, str], ...] = ()  # (language, the query's text in it)
+    # the index's median isolation (ingest/index/hubness.py), for documents without one; None: the index has no
+    # isolation scores, so dense search cannot discount hubs in it
+    isolation_missing: float | None = None
 
 
 def check_page(query: SearchQuery, params: LanguageParams) -> None:
@@ -45,7 +48,9 @@ def template_params(query: SearchQuery, params: LanguageParams, analyzed: Sequen
     the query's translations on the language-agnostic field and their
     language's title field.
     Dense: k-NN with the filters inside it (efficient filtering, not a
-    post-filter that could leave fewer than k).
+    post-filter that could leave fewer than k); where the index stored
+    isolation scores, each candidate's score plus hubness_penalty times its
+    isolation (ingest/index/hubness.py).
     """
     boosts = params.boosts
     own = field_for(query.lang, analyzed)
@@ -68,6 +73,9 @@ def template_params(query: SearchQuery, params: LanguageParams, analyzed: Sequen
         "exact_boost": boosts.exact,
         "brand_boost": boosts.brand,
         "vector": [float(x) for x in query.vector],
+        "penalise_hubs": params.hubness_penalty > 0 and query.isolation_missing is not None,
+        "hubness_penalty": params.hubness_penalty,
+        "isolation_missing": query.isolation_missing if query.isolation_missing is not None else 0.0,
         "k": params.k,
         "ef_search": params.ef_search,
         "window": params.window,

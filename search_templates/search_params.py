@@ -58,6 +58,9 @@ class LanguageParams(BaseModel):
     # languages the query is translated into (search_templates/translation.py), each an extra lexical clause at
     # boosts.translation; the dense side keeps the original query. Needs a translator for the pair
     translate_to: list[str] = []
+    # each k-NN candidate's score minus this times the mean score of its own nearest documents (their isolation,
+    # ingest/index/hubness.py): documents near everything stop crowding dense results. 0: off
+    hubness_penalty: float = Field(0.25, ge=0, le=2)
     boosts: Boosts = Boosts()
 
     @model_validator(mode="after")

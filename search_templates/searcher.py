@@ -14,6 +14,7 @@ from opensearchpy.exceptions import NotFoundError, RequestError
 
 from lingodex.encoder import Encoder
 from lingodex.ingest.centring import Centroids
+from lingodex.ingest.index.hubness import Hubness, hubness_of
 from lingodex.ingest.index.index_versions import centroids_of
 from lingodex.ingest.catalog.language import UNDETERMINED, LanguageDetector, LanguageGuess
 from lingodex.ingest.index.mappings import PRODUCTS, schema_version
@@ -81,6 +82,7 @@ class HybridSearcher:
         self._templates_pushed = False
         self._schema_checked: set[str] = set()
         self._centroids: dict[str, tuple[float, Centroids | None]] = {}
+        self._hubness: dict[str, tuple[float, Hubness | None]] = {}
 
     def search(self, index: str, text: str, *, lang: str | None = None, locale: str | None = None,
                filters: Filters | None = None, size: int = 10, offset: int = 0, explain: bool = False,
@@ -134,7 +136,10 @@ class HybridSearcher:
         centroids = self.centroids(index) if index and vectors else None
         if centroids is not None:
             vectors = list(centroids.centre_queries(np.stack(vectors), [language.code for language in languages]))
-        return [(SearchQuery(text, language.code, vector, translations=self.translations(text, language.code)), language)
+        hubness = self.hubness(index) if index and vectors else None
+        missing = hubness.median_isolation if hubness else None
+        return [(SearchQuery(text, language.code, vector, translations=self.translations(text, language.code),
+                             isolation_missing=missing), language)
                 for text, language, vector in zip(texts, languages, vectors, strict=True)]
 
     def query_language(self, text: str, index: str | None, *, lang: str | None = None,
@@ -171,6 +176,11 @@ class HybridSearcher:
     def centroids(self, index: str) -> Centroids | None:
         """``index``'s language centroids, re-read at most every CENTROIDS_TTL_S (an alias may move to a new version)."""
         return _fresh(self._centroids, index, lambda: centroids_of(self.client, index))
+
+    def hubness(self, index: str) -> Hubness | None:
+        """``index``'s isolation-score record (None: no scores, dense search as the k-NN scores alone), re-read at
+        most every CENTROIDS_TTL_S."""
+        return _fresh(self._hubness, index, lambda: hubness_of(self.client, index))
 
     def template_params_for(self, text: str, *, index: str | None, lang: str | None = None,
                             filters: Filters | None = None, size: int = 10, offset: int = 0) -> dict[str, Any]:
@@ -244,8 +254,9 @@ class HybridSearcher:
         for name, mapping in self.client.indices.get_mapping(index=index).items():
             schema = mapping["mappings"].get("_meta", {}).get("lingodex_schema", 0)
             if schema < schema_version(PRODUCTS):
-                log.warning("index %s has mapping schema %s, older than the queries (%s): lexical search misses its "
-                            "language-agnostic fields until `lingodex reindex --alias %s`", name, schema,
+                log.warning("index %s has mapping schema %s, older than the queries (%s): it lacks what later schemas "
+                            "added (3: language-agnostic lexical fields; 4: hubness scores for dense search) until "
+                            "`lingodex reindex --alias %s`", name, schema,
                             schema_version(PRODUCTS), index)
 
     def _ensure_templates(self) -> None:

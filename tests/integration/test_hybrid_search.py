@@ -8,11 +8,13 @@ by the demo and fixture tests.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 from opensearchpy import OpenSearch
 
 from lingodex.ingest.index.documents import PreparedRecord, to_document
+from lingodex.ingest.index.hubness import score_unscored
 from lingodex.ingest.index.indexer import bulk_index, recreate_index
 from lingodex.ingest.catalog.language import LanguageDetector, LanguageGuess
 from lingodex.ingest.index.mappings import EncoderIdentity, index_body, language_fields
@@ -88,6 +90,19 @@ def test_client_side_fusion_ranks_like_the_neural_search_pipeline(
     for text, lang in [("wireless headphones", "en"), ("auriculares inalámbricos", "es"), ("ワイヤレス", "ja")]:
         q = query(text, lang)
         assert_same_ranking(searcher.fused_on_cluster(catalog, q, params), searcher.fused_here(catalog, q, params))
+
+
+def test_both_fusions_agree_when_dense_scores_carry_the_hubness_penalty(
+        client: OpenSearch, searcher: HybridSearcher, catalog: str) -> None:
+    # scores every document once; the other tests' queries carry no isolation_missing, so they leave them out
+    hubness = score_unscored(client, catalog, neighbours=5)
+    params = LanguageParams()
+    for text, lang in [("wireless headphones", "en"), ("auriculares inalámbricos", "es")]:
+        penalised = replace(query(text, lang), isolation_missing=hubness.median_isolation)
+        on_cluster = searcher.fused_on_cluster(catalog, penalised, params)
+        assert_same_ranking(on_cluster, searcher.fused_here(catalog, penalised, params))
+        unpenalised = searcher.fused_on_cluster(catalog, query(text, lang), params)
+        assert [hit.score for hit in on_cluster] != [hit.score for hit in unpenalised]
 
 
 def test_filters_hold_in_both_sub_queries_and_in_the_fused_hits(

@@ -55,6 +55,15 @@ def test_a_zero_fallback_boost_turns_the_cross_lingual_clause_off() -> None:
     assert params_for(boosts=Boosts(other_languages=0))["cross_lingual"] is False
 
 
+def test_dense_search_discounts_hubs_only_where_the_index_has_isolation_scores() -> None:
+    scored = SearchQuery("headphones", "en", [0.1, 0.2], isolation_missing=0.3)
+    params = template_params(scored, LanguageParams(hubness_penalty=0.25), ANALYZED)
+    assert (params["penalise_hubs"], params["hubness_penalty"], params["isolation_missing"]) == (True, 0.25, 0.3)
+    assert template_params(scored, LanguageParams(hubness_penalty=0.0), ANALYZED)["penalise_hubs"] is False
+    unscored = SearchQuery("headphones", "en", [0.1, 0.2])
+    assert template_params(unscored, LanguageParams(hubness_penalty=0.25), ANALYZED)["penalise_hubs"] is False
+
+
 def test_a_long_query_is_cut_at_a_space_below_the_limit() -> None:
     assert searchable_text("wireless " * 100, 64) == ("wireless " * 7).rstrip()
     assert searchable_text("ケトル" * 100, 64) == ("ケトル" * 100)[:64], "no space near the end: cut at the limit"
