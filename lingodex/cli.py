@@ -521,6 +521,27 @@ def worker(
 
 
 @app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default serve.host).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default serve.port).")] = None,
+) -> None:
+    """HTTP API: TEI- and OpenAI-shaped embeddings and search, the encoder loaded once (README "Serving")."""
+    import uvicorn
+
+    from lingodex.searching import build_searcher
+    from lingodex.serving import create_app
+
+    settings = state.settings
+    searcher = build_searcher(settings)  # loads the encoder: every request after this one is served warm
+    api = create_app(settings.serve, searcher, settings.ingest.alias)
+    # uvicorn answers SIGTERM by finishing the requests in flight, then hands the signal back to the handler it
+    # found: make that one a no-op, so that a graceful stop exits 0 rather than as a load cut short (143)
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    uvicorn.run(api, host=host or settings.serve.host, port=port or settings.serve.port,
+                timeout_graceful_shutdown=30, log_level="info")
+
+
+@app.command()
 def demo(
     index: Annotated[str, typer.Option(help="Alias the demo loads (a fresh version each run).")] = "lingodex-demo",
     size: Annotated[int, typer.Option(help="Hits shown per query.")] = 5,
@@ -564,7 +585,7 @@ def search(
 ) -> None:
     """Hybrid search: BM25 in the query's language + k-NN, fused with that language's parameters."""
     from lingodex.ingest.catalog.language import is_language_tag
-    from lingodex.searching import build_searcher
+    from lingodex.searching import build_searcher, search_result_json
     from lingodex.search_templates.filters import parse_filters
 
     if k < 1 or offset < 0:
@@ -579,7 +600,7 @@ def search(
                                                    explain=explain, strategy=_strategy(strategy))
     language = result.language
     if _output_format(fmt) == "json":
-        _emit_json(_search_json(text, result, offset))
+        _emit_json(search_result_json(text, result, offset))
         return
     if result.searched_text != text:
         console.print(f"query cut to its first {len(result.searched_text)} of {len(text)} characters (search.max_query_chars)")
@@ -899,19 +920,6 @@ def _choice(value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}")
     return value
-
-
-def _search_json(text: str, result: SearchResult, offset: int) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return {"query": text, "searched_text": result.searched_text, "language": asdict(result.language),
-            "fusion": result.fusion, "pipeline": result.pipeline,
-            "translations": [{"language": lang, "text": translated} for lang, translated in result.translations],
-            "hits": [{"rank": rank, "id": hit.id, "score": hit.score, "title": hit.title, "source": hit.source,
-                      **({"sub_scores": {name: {"raw": raw, "normalised": norm}
-                                         for name, (raw, norm) in hit.sub_scores.items()}} if hit.sub_scores else {}),
-                      **({"explanation": hit.explanation} if hit.explanation else {})}
-                     for rank, hit in enumerate(result.hits, start=offset + 1)]}
 
 
 def _print_hits(title: str, result: SearchResult, *, offset: int = 0, explain: bool = False) -> None:

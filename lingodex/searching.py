@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import asdict
+from typing import Any
 
 from opensearchpy import OpenSearch
 
 from lingodex.encoder import Encoder
 from lingodex.settings import Settings, TranslationSettings
-from lingodex.search_templates.searcher import HybridSearcher
+from lingodex.search_templates.searcher import HybridSearcher, SearchResult
 from lingodex.search_templates.translation import Translator, Translators
 
 
@@ -43,3 +45,15 @@ def build_translators(settings: TranslationSettings) -> Translators:
     if settings.models:
         backends.append(HuggingFaceTranslator({pair: str(path) for pair, path in settings.models.items()}))
     return Translators(backends, settings.cache_size)
+
+
+def search_result_json(text: str, result: SearchResult, offset: int) -> dict[str, Any]:
+    """A search's outcome as `lingodex search --format json` prints it and `lingodex serve`'s /search returns it."""
+    return {"query": text, "searched_text": result.searched_text, "language": asdict(result.language),
+            "fusion": result.fusion, "pipeline": result.pipeline,
+            "translations": [{"language": lang, "text": translated} for lang, translated in result.translations],
+            "hits": [{"rank": rank, "id": hit.id, "score": hit.score, "title": hit.title, "source": hit.source,
+                      **({"sub_scores": {name: {"raw": raw, "normalised": norm}
+                                         for name, (raw, norm) in hit.sub_scores.items()}} if hit.sub_scores else {}),
+                      **({"explanation": hit.explanation} if hit.explanation else {})}
+                     for rank, hit in enumerate(result.hits, start=offset + 1)]}

@@ -96,6 +96,20 @@ class SearchSettings(StrictModel):
     translation: TranslationSettings = TranslationSettings()
 
 
+class ServeSettings(StrictModel):
+    """`lingodex serve`: the HTTP API (lingodex/serving.py)."""
+
+    host: str = Field("127.0.0.1", description="address to listen on (0.0.0.0 in a container)")
+    port: int = Field(8080, ge=1, le=65535)
+    token: SecretStr | None = Field(None, description="when set, every route but /health and /metrics needs "
+                                    "`Authorization: Bearer <token>`; never logged")
+    max_texts: int = Field(256, ge=1, description="texts per embed request; more is refused with 413")
+    max_chars: int = Field(8192, ge=1, description="characters per text; a longer one is refused with 413")
+    batch_wait_ms: float = Field(5.0, ge=0, description="how long an embed request waits for others to share its "
+                                 "encoder call (micro-batching); 0 turns merging of requests arriving apart off")
+    max_batch_texts: int = Field(256, ge=1, description="texts per merged encoder call")
+
+
 class Settings(BaseSettings):
     """Everything lingodex can be told. See README.md, 'Configuration'."""
 
@@ -108,6 +122,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = WorkerSettings()
     ingest: IngestSettings = IngestSettings()
     search: SearchSettings = SearchSettings()
+    serve: ServeSettings = ServeSettings()
     logs: LogSettings = LogSettings()
 
     @field_validator("home")

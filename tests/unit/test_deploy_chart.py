@@ -25,6 +25,7 @@ CHART_CHOICES = {
     ("encoder", "provider"): "GPU workers run CUDA",
     ("encoder", "precision"): "GPU workers run fp16",
     ("logs", "format"): "pods log JSON for the cluster's log pipeline",
+    ("serve", "host"): "the API pod listens on its pod address, not loopback",
 }
 EVERYTHING_ON = {"tls": {"caSecret": "opensearch-ca"}, "modelCache": {"mode": "pvc"},
                  "metrics": {"serviceMonitor": True},
@@ -36,6 +37,17 @@ EVERYTHING_ON = {"tls": {"caSecret": "opensearch-ca"}, "modelCache": {"mode": "p
 @pytest.fixture(scope="module")
 def manifests() -> list[dict[str, Any]]:
     return render_chart()
+
+
+def workers(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [doc for doc in of_kind(manifests, "Deployment")
+            if doc["metadata"]["labels"]["app.kubernetes.io/component"].startswith("worker-")]
+
+
+def serve_deployment(manifests: list[dict[str, Any]]) -> dict[str, Any]:
+    (serve,) = [doc for doc in of_kind(manifests, "Deployment")
+                if doc["metadata"]["labels"]["app.kubernetes.io/component"] == "serve"]
+    return serve
 
 
 def rendered_settings(manifest: dict[str, Any]) -> dict[str, str]:
@@ -98,15 +110,15 @@ def test_credentials_reach_the_pods_only_from_secrets(manifests: list[dict[str, 
 
 def test_the_workers_consume_every_queue_lingodex_routes_tasks_to(manifests: list[dict[str, Any]]) -> None:
     consumed = set()
-    for deployment in of_kind(manifests, "Deployment"):
+    for deployment in workers(manifests):
         args = container(deployment)["args"]
         consumed |= set(args[args.index("--queues") + 1].split(","))
     assert consumed == set(QUEUES)
 
 
 def test_keda_scales_each_worker_deployment_on_the_queues_it_consumes(manifests: list[dict[str, Any]]) -> None:
-    deployments = {doc["metadata"]["name"]: doc for doc in of_kind(manifests, "Deployment")}
-    scaled = of_kind(manifests, "ScaledObject")
+    deployments = {doc["metadata"]["name"]: doc for doc in workers(manifests)}
+    scaled = [doc for doc in of_kind(manifests, "ScaledObject") if doc["spec"]["triggers"][0]["type"] == "redis"]
     assert {doc["spec"]["scaleTargetRef"]["name"] for doc in scaled} == set(deployments)
     for doc in scaled:
         args = container(deployments[doc["spec"]["scaleTargetRef"]["name"]])["args"]
@@ -123,12 +135,12 @@ def test_gpu_workers_ask_for_a_gpu_and_land_on_gpu_nodes(manifests: list[dict[st
 
 
 def test_a_stopping_pod_has_time_to_finish_the_batch_in_hand(manifests: list[dict[str, Any]]) -> None:
-    for deployment in of_kind(manifests, "Deployment"):
+    for deployment in workers(manifests):
         timeout = float(rendered_settings(deployment)["LINGODEX_WORKER__TASK_TIMEOUT_S"])
         assert deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] > timeout
 
 
-def test_each_worker_deployment_has_a_disruption_budget(manifests: list[dict[str, Any]]) -> None:
+def test_each_deployment_has_a_disruption_budget(manifests: list[dict[str, Any]]) -> None:
     deployments = of_kind(manifests, "Deployment")
     budgets = of_kind(manifests, "PodDisruptionBudget")
     assert [doc["spec"]["selector"] for doc in budgets] == [doc["spec"]["selector"] for doc in deployments]
@@ -140,3 +152,35 @@ def test_a_ca_bundle_is_mounted_where_the_setting_points(tmp_path: Path) -> None
         path = rendered_settings(deployment)["LINGODEX_OPENSEARCH__CA_CERTS"]
         (mount,) = [mount for mount in worker["volumeMounts"] if mount["name"] == "opensearch-ca"]
         assert path.startswith(mount["mountPath"] + "/")
+
+
+def test_the_api_is_ready_only_when_it_can_answer_and_live_while_the_cluster_is_away(
+        manifests: list[dict[str, Any]]) -> None:
+    serve = container(serve_deployment(manifests))
+    assert serve["args"] == ["serve"]
+    assert serve["readinessProbe"]["httpGet"] == {"path": "/health", "port": "http"}
+    assert serve["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "http"}
+    port = int(rendered_settings(serve_deployment(manifests))["LINGODEX_SERVE__PORT"])
+    assert serve["ports"] == [{"name": "http", "containerPort": port}]
+
+
+def test_the_api_scales_on_its_request_rate_and_leaves_replicas_to_keda(manifests: list[dict[str, Any]]) -> None:
+    deployment = serve_deployment(manifests)
+    (scaled,) = [doc for doc in of_kind(manifests, "ScaledObject")
+                 if doc["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]]
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["type"] == "prometheus"
+    assert "rate(lingodex_http_request_seconds_count{" in trigger["metadata"]["query"]
+    assert f'service="{deployment["metadata"]["name"]}"' in trigger["metadata"]["query"]
+    assert "replicas" not in deployment["spec"]
+
+
+def test_the_api_token_comes_only_from_a_secret(tmp_path: Path) -> None:
+    serve = container(serve_deployment(render_chart({"serve": {"tokenSecret": "lingodex-api"}}, tmp_path)))
+    (token,) = [env for env in serve["env"] if env["name"] == "LINGODEX_SERVE__TOKEN"]
+    assert token["valueFrom"] == {"secretKeyRef": {"name": "lingodex-api", "key": "token"}}
+
+
+def test_the_api_stops_within_its_grace_period(manifests: list[dict[str, Any]]) -> None:
+    """uvicorn finishes the requests in flight for up to 30 s after SIGTERM (lingodex/cli.py, serve)."""
+    assert serve_deployment(manifests)["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] > 30

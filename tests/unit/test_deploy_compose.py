@@ -66,7 +66,16 @@ def test_the_workers_stop_gracefully_for_longer_than_a_batch_may_take(stack: dic
     from lingodex.settings import WorkerSettings
 
     for name, service in lingodex_services(stack).items():
-        assert _seconds(service["stop_grace_period"]) > WorkerSettings().task_timeout_s, name
+        if service["command"][0] == "worker":
+            assert _seconds(service["stop_grace_period"]) > WorkerSettings().task_timeout_s, name
+
+
+def test_the_api_answers_on_all_interfaces_is_health_checked_and_stops_after_its_requests(
+        stack: dict[str, Any]) -> None:
+    serve = stack["services"]["serve"]
+    assert serve["command"] == ["serve"] and serve["environment"]["LINGODEX_SERVE__HOST"] == "0.0.0.0"
+    assert "/health" in " ".join(serve["healthcheck"]["test"])
+    assert _seconds(serve["stop_grace_period"]) > 30, "uvicorn finishes requests in flight for up to 30 s"
 
 
 def _seconds(duration: str) -> float:

@@ -1,0 +1,168 @@
+"""`lingodex serve` as a real process on the real node: TEI- and OpenAI-shaped embeddings, search, limits, auth, batching."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from lingodex.search_templates.searcher import HybridSearcher
+from lingodex.settings import Settings
+from tests.integration.test_cli_errors import lingodex
+
+TOKEN = "serve-test-token-7f3a9c"
+SAME_VECTOR = 0.9999
+
+
+@dataclass
+class Server:
+    url: str
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    def post(self, path: str, body: object, token: str | None = TOKEN) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.post(f"{self.url}{path}", json=body, headers=headers, timeout=60)
+
+    def batches(self) -> float:
+        """Encoder calls so far: the count of the batch-size histogram over both roles."""
+        text = httpx.get(f"{self.url}/metrics", timeout=10).text
+        return sum(float(line.split()[-1]) for line in text.splitlines()
+                   if line.startswith("lingodex_embed_batch_texts_count"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The server as users run it; stopped with SIGTERM at the end (it must shut down cleanly)."""
+    home = tmp_path_factory.mktemp("serve-home")
+    port = free_port()
+    log = home / "serve.log"
+    environment = {**os.environ, "LINGODEX_HOME": str(home), "HF_HUB_OFFLINE": "1",
+                   "LINGODEX_ENCODER__CACHE_DIR": str(settings.encoder.cache_dir), "LINGODEX_SERVE__TOKEN": TOKEN,
+                   "LINGODEX_SERVE__MAX_TEXTS": "8", "LINGODEX_SERVE__MAX_CHARS": "200",
+                   "LINGODEX_SERVE__BATCH_WAIT_MS": "20"}
+    with log.open("wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", "lingodex.cli", "serve", "--port", str(port)], env=environment,
+                                   stdout=output, stderr=subprocess.STDOUT, cwd=home)
+    running = Server(f"http://127.0.0.1:{port}", log, process)
+    deadline = time.monotonic() + 300
+    while True:
+        assert process.poll() is None, log.read_text()[-3000:]
+        try:
+            if httpx.get(f"{running.url}/health", timeout=5).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "the server was not ready within 300 s:\n" + log.read_text()[-3000:]
+        time.sleep(0.5)
+    yield running
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 0, log.read_text()[-3000:]
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.dot(a, b) / np.linalg.norm(a) / np.linalg.norm(b))
+
+
+def test_tei_embed_returns_the_encoders_query_and_passage_vectors(
+        server: Server, fixture_search: tuple[HybridSearcher, str]) -> None:
+    encoder = fixture_search[0].encoder
+    texts = ["wireless headphones", "Kabellose Kopfhörer mit Geräuschunterdrückung"]
+    for role, expected in (("query", encoder.encode_queries(texts)), ("passage", encoder.encode_passages(texts))):
+        response = server.post("/embed", {"inputs": texts, "normalize": True, "prompt_name": role})
+        assert response.status_code == 200, response.text
+        vectors = np.asarray(response.json())
+        assert vectors.shape == (2, encoder.dimension)
+        assert all(cosine(got, want) >= SAME_VECTOR for got, want in zip(vectors, expected, strict=True)), role
+
+
+def test_openai_embeddings_match_the_encoder_as_floats_and_as_base64(
+        server: Server, fixture_search: tuple[HybridSearcher, str]) -> None:
+    encoder = fixture_search[0].encoder
+    expected = encoder.encode_queries(["ワイヤレス イヤホン"])[0]
+    floats = server.post("/v1/embeddings", {"input": "ワイヤレス イヤホン", "model": "any"}).json()
+    packed = server.post("/v1/embeddings", {"input": ["ワイヤレス イヤホン"], "encoding_format": "base64"}).json()
+    assert floats["object"] == "list" and floats["data"][0]["index"] == 0 and floats["model"] == encoder.model_id
+    assert cosine(np.asarray(floats["data"][0]["embedding"]), expected) >= SAME_VECTOR
+    decoded = np.frombuffer(base64.b64decode(packed["data"][0]["embedding"]), dtype="<f4")
+    assert cosine(decoded, expected) >= SAME_VECTOR
+
+
+def test_search_over_http_returns_what_lingodex_search_prints(
+        server: Server, settings: Settings, fixture_search: tuple[HybridSearcher, str], tmp_path: Path) -> None:
+    _, index = fixture_search
+    for text, extra in (("Wasserkocher", []), ("wireless headphones", ["--filter", "availability=in_stock"])):
+        done = lingodex(settings, tmp_path, "search", text, "--index", index, "--k", "5", "--format", "json", *extra)
+        assert done.returncode == 0, done.stderr
+        response = server.post("/search", {"text": text, "index": index, "size": 5, "filters": extra[1:]})
+        assert response.status_code == 200, response.text
+        cli, http = json.loads(done.stdout), response.json()
+        assert [(hit["id"], round(hit["score"], 4)) for hit in http["hits"]] == \
+            [(hit["id"], round(hit["score"], 4)) for hit in cli["hits"]]
+        assert (http["language"], http["fusion"]) == (cli["language"], cli["fusion"])
+
+
+def test_concurrent_embed_requests_are_served_in_fewer_encoder_calls_than_requests(server: Server) -> None:
+    before = server.batches()
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        statuses = list(pool.map(lambda i: server.post("/embed", {"inputs": [f"product number {i}"]}).status_code,
+                                 range(50)))
+    calls = server.batches() - before
+    assert statuses == [200] * 50
+    assert 1 <= calls < 50, calls
+
+
+def test_too_many_or_too_long_texts_get_413_and_empty_ones_422_naming_the_field(server: Server) -> None:
+    too_many = server.post("/embed", {"inputs": ["a"] * 9})
+    too_long = server.post("/v1/embeddings", {"input": ["fine", "x" * 201]})
+    empty = server.post("/embed", {"inputs": ["fine", "  "]})
+    nothing = server.post("/v1/embeddings", {"input": []})
+    unknown = server.post("/embed", {"inputs": ["a"], "prompt": "query"})
+    assert (too_many.status_code, too_long.status_code) == (413, 413)
+    assert "inputs: 9 texts; at most 8" in too_many.json()["detail"]
+    assert "input[1]: 201 characters; at most 200" in too_long.json()["detail"]
+    assert (empty.status_code, empty.json()["detail"]) == (422, "inputs[1]: empty text")
+    assert (nothing.status_code, nothing.json()["detail"]) == (422, "input: no texts")
+    assert unknown.status_code == 422 and "prompt" in json.dumps(unknown.json()["detail"])
+
+
+def test_a_missing_or_wrong_token_gets_401_and_no_token_reaches_the_log(server: Server) -> None:
+    wrong = server.post("/embed", {"inputs": ["a"]}, token="not-the-token-5521")
+    missing = server.post("/search", {"text": "kettle"}, token=None)
+    assert (wrong.status_code, missing.status_code) == (401, 401)
+    assert wrong.headers["www-authenticate"] == "Bearer"
+    assert server.post("/embed", {"inputs": ["a"]}).status_code == 200
+    logged = server.log.read_text()
+    assert "POST /embed" in logged, "the access log is where a token would leak"
+    assert TOKEN not in logged and "not-the-token-5521" not in logged
+
+
+def test_health_is_ready_and_metrics_time_each_route(server: Server) -> None:
+    health = httpx.get(f"{server.url}/health", timeout=10)
+    assert health.status_code == 200 and health.json()["status"] == "ready"
+    assert httpx.get(f"{server.url}/health/live", timeout=10).json() == {"status": "live"}
+    server.post("/embed", {"inputs": ["a"]})
+    metrics = httpx.get(f"{server.url}/metrics", timeout=10).text
+    assert 'lingodex_http_request_seconds_count{method="POST",route="/embed",status="200"}' in metrics
+    assert "lingodex_embed_queue_wait_seconds_count" in metrics
+    assert httpx.get(f"{server.url}/openapi.json", timeout=10).json()["paths"].keys() >= {"/embed", "/v1/embeddings",
+                                                                                          "/search"}
