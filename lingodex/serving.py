@@ -6,6 +6,8 @@ paying the encoder's load on each call. Routes:
   ``[[...]]``), ``prompt_name`` choosing the query or passage prefix;
 - ``POST /v1/embeddings``: OpenAI's embeddings API (float or base64), with
   ``input_type`` (query | passage) as NVIDIA's and Cohere's APIs name it;
+  both take ``index`` (and ``lang``) to return query vectors centred with
+  that index's language centroids, ready for the stored templates;
 - ``POST /search``: what `lingodex search --format json` prints, by the same code;
 - ``GET /health`` (ready: the encoder is loaded and the cluster answers),
   ``GET /health/live`` (the process answers), ``GET /metrics`` (Prometheus),
@@ -34,6 +36,7 @@ from typing import Any, Literal
 
 import numpy as np
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import NotFoundError, TransportError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
@@ -61,6 +64,9 @@ class TeiEmbedRequest(Body):
     normalize: bool = Field(True, description="vectors are always unit length; false returns them the same")
     truncate: bool = Field(True, description="texts past the model's maximum length are always cut to it")
     prompt_name: Role = Field("query", description="query: the model's query prefix; passage: its passage prefix")
+    index: str | None = Field(None, description="lingodex: centre the query vectors with this index's language "
+                              "centroids, as its dense search does")
+    lang: str | None = Field(None, description="lingodex, with index: the texts' language; default detected")
 
 
 class OpenAIEmbeddingsRequest(Body):
@@ -70,6 +76,9 @@ class OpenAIEmbeddingsRequest(Body):
     dimensions: int | None = Field(None, description="must be the model's dimension if given")
     user: str | None = None
     input_type: Role = Field("query", description="query or passage prefix")
+    index: str | None = Field(None, description="lingodex: centre the query vectors with this index's language "
+                              "centroids, as its dense search does")
+    lang: str | None = Field(None, description="lingodex, with index: the texts' language; default detected")
 
 
 class SearchRequest(Body):
@@ -140,14 +149,27 @@ def create_app(settings: ServeSettings, searcher: HybridSearcher, default_index:
             raise HTTPException(401, "missing or wrong bearer token: send `Authorization: Bearer <serve.token>`",
                                 headers={"WWW-Authenticate": "Bearer"})
 
-    async def embedded(texts: str | list[str], field: str, role: Role) -> np.ndarray:
+    async def embedded(texts: str | list[str], field: str, role: Role, index: str | None = None,
+                       lang: str | None = None) -> np.ndarray:
         checked = checked_texts(texts, field, settings)
-        return await asyncio.wrap_future(state["batcher"].submit(checked, role))
+        if index is not None and role != "query":
+            raise HTTPException(422, "index: only query vectors are centred here; `lingodex ingest` centres documents")
+        if lang is not None and not is_language_tag(lang):
+            raise HTTPException(422, f"lang: {lang!r} is not a language tag (e.g. en, pt-BR, zh-Hant)")
+        vectors = await asyncio.wrap_future(state["batcher"].submit(checked, role))
+        if index is None:
+            return vectors
+        return await run_in_threadpool(centred, index, checked, vectors, lang)
+
+    def centred(index: str, texts: list[str], vectors: np.ndarray, lang: str | None) -> np.ndarray:
+        if not searcher.client.indices.exists(index=index):
+            raise HTTPException(404, f"index: {index!r} does not exist on the cluster")
+        return searcher.centred_queries(index, texts, vectors, lang)
 
     @app.post("/embed", dependencies=[Depends(authorised)], response_model=list[list[float]])
     async def embed(body: TeiEmbedRequest) -> Response:
         """Hugging Face TEI's /embed."""
-        vectors = await embedded(body.inputs, "inputs", body.prompt_name)
+        vectors = await embedded(body.inputs, "inputs", body.prompt_name, body.index, body.lang)
         return vectors_json(vectors.tolist())
 
     @app.post("/v1/embeddings", dependencies=[Depends(authorised)])
@@ -155,7 +177,7 @@ def create_app(settings: ServeSettings, searcher: HybridSearcher, default_index:
         """OpenAI's embeddings API. usage counts no tokens (0): the encoder does not report them per request."""
         if body.dimensions is not None and body.dimensions != encoder.dimension:
             raise HTTPException(422, f"dimensions: {encoder.model_id} gives {encoder.dimension}, not {body.dimensions}")
-        vectors = await embedded(body.input, "input", body.input_type)
+        vectors = await embedded(body.input, "input", body.input_type, body.index, body.lang)
         data = [{"object": "embedding", "index": i,
                  "embedding": (base64.b64encode(row.astype("<f4").tobytes()).decode("ascii")
                                if body.encoding_format == "base64" else row.tolist())}

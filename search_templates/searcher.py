@@ -142,6 +142,15 @@ class HybridSearcher:
                              isolation_missing=missing), language)
                 for text, language, vector in zip(texts, languages, vectors, strict=True)]
 
+    def centred_queries(self, index: str, texts: Sequence[str], vectors: np.ndarray,
+                        lang: str | None = None) -> np.ndarray:
+        """Query vectors as the dense search sends them to ``index``: minus the centroid of each text's language
+        (given, or detected as `search` detects it); as encoded when the index is not centred."""
+        centroids = self.centroids(index)
+        if centroids is None:
+            return vectors
+        return centroids.centre_queries(vectors, [self.query_language(text, index, lang=lang).code for text in texts])
+
     def query_language(self, text: str, index: str | None, *, lang: str | None = None,
                        locale: str | None = None) -> LanguageGuess:
         """Declared, else detected among ``index``'s languages, weighed by the locale (query_language.py)."""

@@ -18,6 +18,12 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from opensearchpy import OpenSearch
+
+from lingodex.ingest.centring import estimate, language_sums, reference_sums
+from lingodex.ingest.index.index_versions import record_centroids
+from lingodex.ingest.index.indexer import recreate_index
+from lingodex.ingest.index.mappings import PRODUCTS, EncoderIdentity, index_body
 
 from lingodex.search_templates.searcher import HybridSearcher
 from lingodex.settings import Settings
@@ -105,6 +111,34 @@ def test_openai_embeddings_match_the_encoder_as_floats_and_as_base64(
     assert cosine(np.asarray(floats["data"][0]["embedding"]), expected) >= SAME_VECTOR
     decoded = np.frombuffer(base64.b64decode(packed["data"][0]["embedding"]), dtype="<f4")
     assert cosine(decoded, expected) >= SAME_VECTOR
+
+
+@pytest.fixture
+def centred_index(client: OpenSearch, fixture_search: tuple[HybridSearcher, str], settings: Settings,
+                  index_name: str) -> str:
+    """An empty index with language centroids: English the catalog's, the rest the reference sentences'."""
+    encoder = fixture_search[0].encoder
+    identity = EncoderIdentity(encoder.model_id, encoder.fingerprint, encoder.dimension)
+    recreate_index(client, index_name, index_body(PRODUCTS, encoder=identity))
+    catalog = language_sums(encoder, ["Wireless headphones", "Water bottle", "Running shoes"], ["en"] * 3)
+    record_centroids(client, index_name, estimate(catalog, reference_sums(encoder, settings.encoder.cache_dir), 1))
+    return index_name
+
+
+def test_embed_for_an_index_returns_the_query_vector_its_dense_search_sends(
+        server: Server, fixture_search: tuple[HybridSearcher, str], centred_index: str) -> None:
+    searcher = fixture_search[0]
+    for text, lang in (("Laufschuhe", "de"), ("机械键盘", None)):
+        response = server.post("/embed", {"inputs": [text], "index": centred_index, **({"lang": lang} if lang else {})})
+        assert response.status_code == 200, response.text
+        sent, _, _ = searcher.prepare(text, index=centred_index, lang=lang)
+        got = np.asarray(response.json()[0])
+        assert cosine(got, np.asarray(sent.vector)) >= SAME_VECTOR, text
+        assert cosine(got, searcher.encoder.encode_queries([text])[0]) < 0.99, "centring moved it"
+    passages = server.post("/embed", {"inputs": ["x"], "prompt_name": "passage", "index": centred_index})
+    missing = server.post("/v1/embeddings", {"input": ["x"], "index": "test-no-such-index-4d1"})
+    assert passages.status_code == 422 and passages.json()["detail"].startswith("index: only query vectors")
+    assert missing.status_code == 404
 
 
 def test_search_over_http_returns_what_lingodex_search_prints(
