@@ -33,6 +33,8 @@ from typing import Any
 
 from opensearchpy import OpenSearch, helpers
 
+from lingodex.ingest.index.index_versions import record_meta
+
 log = logging.getLogger(__name__)
 
 FIELD = "isolation"
@@ -96,8 +98,7 @@ def score_unscored(client: OpenSearch, index: str, *, neighbours: int, ef_search
             on_progress(done, total)
     client.indices.refresh(index=index)
     hubness = Hubness(neighbours, _median_isolation(client, index), done)
-    meta = client.indices.get_mapping(index=index)[index]["mappings"].get("_meta", {})
-    client.indices.put_mapping(index=index, body={"_meta": {**meta, "hubness": hubness.to_meta()}})
+    record_meta(client, index, "hubness", hubness.to_meta())
     return hubness
 
 

@@ -88,9 +88,14 @@ def centroids_of(client: OpenSearch, index: str) -> Centroids | None:
 
 
 def record_centroids(client: OpenSearch, index: str, centroids: Centroids) -> None:
-    """Freeze ``centroids`` in the index's _meta (the rest of _meta kept): every later vector uses them."""
+    """Freeze ``centroids`` in the index's _meta: every later vector uses them."""
+    record_meta(client, index, "centring", centroids.to_meta())
+
+
+def record_meta(client: OpenSearch, index: str, key: str, value: Any) -> None:
+    """Set ``_meta[key]`` of the index, the rest of its _meta kept (put_mapping replaces _meta whole)."""
     meta = client.indices.get_mapping(index=index)[index]["mappings"].get("_meta", {})
-    client.indices.put_mapping(index=index, body={"_meta": {**meta, "centring": centroids.to_meta()}})
+    client.indices.put_mapping(index=index, body={"_meta": {**meta, key: value}})
 
 
 def check_encoder(client: OpenSearch, index: str, encoder: EncoderIdentity) -> None:

@@ -33,9 +33,8 @@ MORE = [("kb-1", "Mechanical gaming keyboard with RGB backlight"), ("kb-2", "Mec
 @pytest.fixture(scope="module")
 def hubness_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Three neighbours per document: the catalogs here are a few titles."""
-    scratch = scratch_settings(settings, tmp_path_factory.mktemp("hubness-home"), batch_size=4)
-    hubness = scratch.ingest.hubness.model_copy(update={"neighbours": 3})
-    return scratch.model_copy(update={"ingest": scratch.ingest.model_copy(update={"hubness": hubness})})
+    return scratch_settings(settings, tmp_path_factory.mktemp("hubness-home"), batch_size=4,
+                            hubness=settings.ingest.hubness.model_copy(update={"neighbours": 3}))
 
 
 @pytest.fixture(scope="module")

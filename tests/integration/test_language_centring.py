@@ -42,9 +42,8 @@ KOREAN = [
 @pytest.fixture(scope="module")
 def centring_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Three documents make a language's centroid the catalog's own (the default asks for 30)."""
-    scratch = scratch_settings(settings, tmp_path_factory.mktemp("centring-home"), batch_size=4)
-    centring = scratch.ingest.centring.model_copy(update={"min_documents": 3})
-    return scratch.model_copy(update={"ingest": scratch.ingest.model_copy(update={"centring": centring})})
+    return scratch_settings(settings, tmp_path_factory.mktemp("centring-home"), batch_size=4,
+                            centring=settings.ingest.centring.model_copy(update={"min_documents": 3}))
 
 
 @pytest.fixture(scope="module")
