@@ -155,6 +155,45 @@ def model_export(
                   f"max |diff| {report['max_abs_diff']:.2e}, mean cosine {report['mean_cosine']:.6f}")
 
 
+@model_app.command("register")
+def model_register(
+    ml_commons: Annotated[bool, typer.Option("--ml-commons", help="Register with the cluster's ml-commons (the one "
+                                             "registry lingodex knows).")] = False,
+    url: Annotated[str | None, typer.Option(help="Where the cluster's nodes reach `lingodex serve` "
+                                            "(default http://<serve.host>:<serve.port>).")] = None,
+    index: Annotated[str | None, typer.Option(help="Index or alias whose centroids the vectors are centred with; "
+                                              "default ingest.alias.")] = None,
+    name: Annotated[str, typer.Option(help="The connector's and model's name.")] = "lingodex-serve",
+    pipeline: Annotated[str | None, typer.Option(help="Also create this text_embedding ingest pipeline "
+                                                 "(embedding_text → embedding).")] = None,
+    fmt: OutputFormat = "table",
+) -> None:
+    """A remote model on `lingodex serve`, so `neural` queries and `text_embedding` pipelines use lingodex's encoder."""
+    from lingodex.connection import opensearch_client
+    from lingodex.search_templates.remote_model import register, text_embedding_pipeline
+
+    if not ml_commons:
+        raise typer.BadParameter("say --ml-commons: the cluster's ml-commons is the one registry lingodex registers with")
+    settings = state.settings
+    host = "127.0.0.1" if settings.serve.host in ("0.0.0.0", "::") else settings.serve.host
+    endpoint = url or f"http://{host}:{settings.serve.port}"
+    token = settings.serve.token.get_secret_value() if settings.serve.token else None
+    client = opensearch_client(settings.opensearch)
+    model = register(client, endpoint, index or settings.ingest.alias, token=token, name=name)
+    if pipeline:
+        client.ingest.put_pipeline(id=pipeline, body=text_embedding_pipeline(model.model_id))
+    if fmt == "json":
+        _emit_json({"model_id": model.model_id, "connector_id": model.connector_id, "endpoint": model.endpoint,
+                    "index": model.index, "pipeline": pipeline})
+        return
+    console.print(f"model {model.model_id} (connector {model.connector_id}) deployed: the cluster embeds through "
+                  f"{model.endpoint}, centred for {model.index}")
+    console.print(f'neural query: {{"neural": {{"embedding": {{"query_text": "...", "model_id": "{model.model_id}", '
+                  '"k": 100}}}}', markup=False)
+    if pipeline:
+        console.print(f"ingest pipeline {pipeline}: text_embedding embedding_text → embedding", markup=False)
+
+
 @app.command()
 def finetune(
     catalog: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Catalog (.jsonl, .csv, .parquet) whose "

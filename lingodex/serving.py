@@ -6,8 +6,10 @@ paying the encoder's load on each call. Routes:
   ``[[...]]``), ``prompt_name`` choosing the query or passage prefix;
 - ``POST /v1/embeddings``: OpenAI's embeddings API (float or base64), with
   ``input_type`` (query | passage) as NVIDIA's and Cohere's APIs name it;
-  both take ``index`` (and ``lang``) to return query vectors centred with
-  that index's language centroids, ready for the stored templates;
+  both take ``index`` (and ``lang``) to return vectors centred with that
+  index's language centroids, as its dense search sends queries and its
+  ingest stores documents (what an ml-commons remote model needs:
+  search_templates/remote_model.py);
 - ``POST /search``: what `lingodex search --format json` prints, by the same code;
 - ``GET /health`` (ready: the encoder is loaded and the cluster answers),
   ``GET /health/live`` (the process answers), ``GET /metrics`` (Prometheus),
@@ -64,8 +66,8 @@ class TeiEmbedRequest(Body):
     normalize: bool = Field(True, description="vectors are always unit length; false returns them the same")
     truncate: bool = Field(True, description="texts past the model's maximum length are always cut to it")
     prompt_name: Role = Field("query", description="query: the model's query prefix; passage: its passage prefix")
-    index: str | None = Field(None, description="lingodex: centre the query vectors with this index's language "
-                              "centroids, as its dense search does")
+    index: str | None = Field(None, description="lingodex: centre the vectors with this index's language "
+                              "centroids, as its dense search (queries) and ingest (passages) do")
     lang: str | None = Field(None, description="lingodex, with index: the texts' language; default detected")
 
 
@@ -76,8 +78,8 @@ class OpenAIEmbeddingsRequest(Body):
     dimensions: int | None = Field(None, description="must be the model's dimension if given")
     user: str | None = None
     input_type: Role = Field("query", description="query or passage prefix")
-    index: str | None = Field(None, description="lingodex: centre the query vectors with this index's language "
-                              "centroids, as its dense search does")
+    index: str | None = Field(None, description="lingodex: centre the vectors with this index's language "
+                              "centroids, as its dense search (queries) and ingest (passages) do")
     lang: str | None = Field(None, description="lingodex, with index: the texts' language; default detected")
 
 
@@ -152,19 +154,19 @@ def create_app(settings: ServeSettings, searcher: HybridSearcher, default_index:
     async def embedded(texts: str | list[str], field: str, role: Role, index: str | None = None,
                        lang: str | None = None) -> np.ndarray:
         checked = checked_texts(texts, field, settings)
-        if index is not None and role != "query":
-            raise HTTPException(422, "index: only query vectors are centred here; `lingodex ingest` centres documents")
         if lang is not None and not is_language_tag(lang):
             raise HTTPException(422, f"lang: {lang!r} is not a language tag (e.g. en, pt-BR, zh-Hant)")
         vectors = await asyncio.wrap_future(state["batcher"].submit(checked, role))
         if index is None:
             return vectors
-        return await run_in_threadpool(centred, index, checked, vectors, lang)
+        return await run_in_threadpool(centred, index, checked, vectors, role, lang)
 
-    def centred(index: str, texts: list[str], vectors: np.ndarray, lang: str | None) -> np.ndarray:
+    def centred(index: str, texts: list[str], vectors: np.ndarray, role: Role, lang: str | None) -> np.ndarray:
         if not searcher.client.indices.exists(index=index):
             raise HTTPException(404, f"index: {index!r} does not exist on the cluster")
-        return searcher.centred_queries(index, texts, vectors, lang)
+        if role == "query":
+            return searcher.centred_queries(index, texts, vectors, lang)
+        return searcher.centred_passages(index, texts, vectors, lang)
 
     @app.post("/embed", dependencies=[Depends(authorised)], response_model=list[list[float]])
     async def embed(body: TeiEmbedRequest) -> Response:

@@ -3,3 +3,7 @@
 
 class SearchError(Exception):
     """A query, filter or page the search cannot serve (the message says which and why)."""
+
+
+class RemoteModelError(SearchError):
+    """ml-commons refused or failed to set up the remote model on `lingodex serve` (the message says which step)."""

@@ -151,6 +151,16 @@ class HybridSearcher:
             return vectors
         return centroids.centre_queries(vectors, [self.query_language(text, index, lang=lang).code for text in texts])
 
+    def centred_passages(self, index: str, texts: Sequence[str], vectors: np.ndarray,
+                         lang: str | None = None) -> np.ndarray:
+        """Document vectors as `lingodex ingest` stores them in ``index``: minus the passage centroid of each text's
+        language (given, or detected from the text alone, where ingest may also have had a declared one)."""
+        centroids = self.centroids(index)
+        if centroids is None:
+            return vectors
+        langs = [self.query_language(text, index, lang=lang).code for text in texts]
+        return centroids.centre_passages(vectors, langs)[0]
+
     def query_language(self, text: str, index: str | None, *, lang: str | None = None,
                        locale: str | None = None) -> LanguageGuess:
         """Declared, else detected among ``index``'s languages, weighed by the locale (query_language.py)."""

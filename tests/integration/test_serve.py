@@ -19,15 +19,22 @@ import httpx
 import numpy as np
 import pytest
 from opensearchpy import OpenSearch
+from opensearchpy.helpers import scan
 
+from lingodex.ingest.catalog.language import LanguageGuess
+from lingodex.ingest.catalog.schema import CatalogProduct
 from lingodex.ingest.centring import estimate, language_sums, reference_sums
+from lingodex.ingest.index.documents import PreparedRecord, embedding_text
 from lingodex.ingest.index.index_versions import record_centroids
 from lingodex.ingest.index.indexer import recreate_index
 from lingodex.ingest.index.mappings import PRODUCTS, EncoderIdentity, index_body
 
+from lingodex.search_templates.remote_model import (PRIVATE_IP, TRUSTED_ENDPOINTS, RemoteModel, delete, predict,
+                                                     register)
 from lingodex.search_templates.searcher import HybridSearcher
 from lingodex.settings import Settings
-from tests.integration.test_cli_errors import lingodex
+from tests.integration.test_cli_errors import lingodex, one_error_line
+from tests.search_fixture import fixture_products
 
 TOKEN = "serve-test-token-7f3a9c"
 SAME_VECTOR = 0.9999
@@ -135,10 +142,20 @@ def test_embed_for_an_index_returns_the_query_vector_its_dense_search_sends(
         got = np.asarray(response.json()[0])
         assert cosine(got, np.asarray(sent.vector)) >= SAME_VECTOR, text
         assert cosine(got, searcher.encoder.encode_queries([text])[0]) < 0.99, "centring moved it"
-    passages = server.post("/embed", {"inputs": ["x"], "prompt_name": "passage", "index": centred_index})
     missing = server.post("/v1/embeddings", {"input": ["x"], "index": "test-no-such-index-4d1"})
-    assert passages.status_code == 422 and passages.json()["detail"].startswith("index: only query vectors")
     assert missing.status_code == 404
+
+
+def test_embed_for_an_index_returns_passage_vectors_centred_as_ingest_stores_them(
+        server: Server, fixture_search: tuple[HybridSearcher, str], centred_index: str) -> None:
+    searcher = fixture_search[0]
+    text = "Kabellose Kopfhörer mit Geräuschunterdrückung"
+    response = server.post("/embed", {"inputs": [text], "prompt_name": "passage", "index": centred_index, "lang": "de"})
+    assert response.status_code == 200, response.text
+    raw = searcher.encoder.encode_passages([text])
+    stored, _ = searcher.centroids(centred_index).centre_passages(raw, ["de"])
+    got = np.asarray(response.json()[0])
+    assert cosine(got, stored[0]) >= SAME_VECTOR and cosine(got, raw[0]) < 0.99
 
 
 def test_search_over_http_returns_what_lingodex_search_prints(
@@ -200,3 +217,95 @@ def test_health_is_ready_and_metrics_time_each_route(server: Server) -> None:
     assert "lingodex_embed_queue_wait_seconds_count" in metrics
     assert httpx.get(f"{server.url}/openapi.json", timeout=10).json()["paths"].keys() >= {"/embed", "/v1/embeddings",
                                                                                           "/search"}
+
+
+# OpenSearch's own neural features on the served encoder: an ml-commons remote model calling this server.
+
+@pytest.fixture
+def remote_models(client: OpenSearch) -> Iterator[list[RemoteModel]]:
+    """Models a test registers, deleted afterwards with their connectors; the cluster's connector settings restored."""
+    before = client.cluster.get_settings(flat_settings=True)["persistent"]
+    registered: list[RemoteModel] = []
+    yield registered
+    for model in registered:
+        delete(client, model)
+    client.cluster.put_settings(body={"persistent": {key: before.get(key) for key in (TRUSTED_ENDPOINTS, PRIVATE_IP)}})
+
+
+def registered_by_cli(server: Server, settings: Settings, tmp_path: Path, index: str, *extra: str) -> RemoteModel:
+    done = lingodex(settings, tmp_path, "model", "register", "--ml-commons", "--url", server.url, "--index", index,
+                    "--format", "json", *extra, LINGODEX_SERVE__TOKEN=TOKEN)
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    return RemoteModel(printed["model_id"], printed["connector_id"], printed["endpoint"], printed["index"])
+
+
+def test_a_neural_query_on_the_registered_model_returns_lingodex_dense_top_10(
+        server: Server, settings: Settings, client: OpenSearch, fixture_search: tuple[HybridSearcher, str],
+        remote_models: list[RemoteModel], tmp_path: Path) -> None:
+    searcher, index = fixture_search
+    model = registered_by_cli(server, settings, tmp_path, index)
+    remote_models.append(model)
+    queries = [record["title"] for record in fixture_products()][::3]
+    assert len(queries) >= 20
+    for text in queries:
+        neural = client.search(index=index, body={"size": 10, "_source": False, "query": {
+            "neural": {"embedding": {"query_text": text, "model_id": model.model_id, "k": 100}}}})
+        ours = searcher.search(index, text, size=10, strategy="dense")
+        assert [hit["_id"] for hit in neural["hits"]["hits"]] == [hit.id for hit in ours.hits], text
+    assert TOKEN not in json.dumps(client.transport.perform_request("GET", f"/_plugins/_ml/connectors/{model.connector_id}"))
+
+
+def test_a_text_embedding_pipeline_stores_the_vectors_lingodex_ingest_stores(
+        server: Server, settings: Settings, client: OpenSearch, fixture_search: tuple[HybridSearcher, str],
+        remote_models: list[RemoteModel], index_name: str, tmp_path: Path) -> None:
+    """Each vector is the encoder's for the same texts in the same batch; the int8 export's vectors move slightly with
+    what else is in the batch (its activations are quantised per batch), so the fixture's, embedded in one batch of
+    211, agree to 0.997 (README "OpenSearch's neural query on lingodex's encoder")."""
+    searcher, index = fixture_search
+    model = registered_by_cli(server, settings, tmp_path, index, "--pipeline", f"{index_name}-embed")
+    remote_models.append(model)
+    encoder = searcher.encoder
+    recreate_index(client, index_name, index_body(PRODUCTS, encoder=EncoderIdentity(
+        encoder.model_id, encoder.fingerprint, encoder.dimension)))
+    products, expected = fixture_products(), {}
+    for start in range(0, len(products), 8):  # the test server takes 8 texts per request (serve.max_texts)
+        batch = {record["id"]: embedding_text(PreparedRecord(
+            position=0, product=CatalogProduct(**record), language=LanguageGuess(record["lang"], 1.0, "declared")))
+            for record in products[start:start + 8]}
+        expected |= dict(zip(batch, encoder.encode_passages(list(batch.values())), strict=True))
+        actions = [line for key, text in batch.items()
+                   for line in ({"index": {"_index": index_name, "_id": key}}, {"id": key, "embedding_text": text})]
+        response = client.bulk(body=actions, params={"pipeline": f"{index_name}-embed", "refresh": "true"})
+        assert not response["errors"], response["items"][:2]
+    piped = {hit["_id"]: np.asarray(hit["_source"]["embedding"]) for hit in scan(client, index=index_name)}
+    stored = {hit["_id"]: np.asarray(hit["_source"]["embedding"]) for hit in scan(client, index=index,
+                                                                                  _source=["embedding"])}
+    assert piped.keys() == stored.keys() == expected.keys()
+    assert min(cosine(piped[key], expected[key]) for key in piped) >= SAME_VECTOR
+    assert min(cosine(piped[key], stored[key]) for key in piped) >= 0.997
+
+
+def test_the_remote_model_sends_query_vectors_centred_for_its_index(
+        server: Server, client: OpenSearch, fixture_search: tuple[HybridSearcher, str], centred_index: str,
+        remote_models: list[RemoteModel]) -> None:
+    searcher = fixture_search[0]
+    model = register(client, server.url, centred_index, token=TOKEN, name="lingodex-test-centred")
+    remote_models.append(model)
+    for text in ("Laufschuhe", "机械键盘"):
+        sent, _, _ = searcher.prepare(text, index=centred_index)
+        assert cosine(np.asarray(predict(client, model.model_id, [text], "query")[0]), np.asarray(sent.vector)) \
+            >= SAME_VECTOR, text
+
+
+def test_registering_a_server_the_cluster_cannot_reach_is_one_line(
+        settings: Settings, client: OpenSearch, fixture_search: tuple[HybridSearcher, str], tmp_path: Path,
+        remote_models: list[RemoteModel]) -> None:
+    before = {hit["_id"] for hit in client.transport.perform_request(
+        "POST", "/_plugins/_ml/connectors/_search", body={"query": {"match_all": {}}, "size": 1000})["hits"]["hits"]}
+    line = one_error_line(lingodex(settings, tmp_path, "model", "register", "--ml-commons", "--url",
+                                   f"http://127.0.0.1:{free_port()}", "--index", fixture_search[1]))
+    assert "the cluster could not get a vector from http://127.0.0.1:" in line and "is `lingodex serve` running" in line
+    after = client.transport.perform_request("POST", "/_plugins/_ml/connectors/_search",
+                                             body={"query": {"match_all": {}}, "size": 1000})["hits"]["hits"]
+    assert {hit["_id"] for hit in after} == before, "a failed registration leaves no connector or model behind"
