@@ -345,13 +345,18 @@ def evaluate_command(
     strategies: Annotated[list[str] | None, typer.Option("--strategy", help="hybrid, lexical, dense; repeatable (default: all).")] = None,
     with_rank_eval: Annotated[bool, typer.Option("--rank-eval", help="Also OpenSearch's _rank_eval for lexical and dense.")] = False,
     output: Annotated[Path | None, typer.Option(help="Write the report (per language and per query) as JSON.")] = None,
+    compare: Annotated[tuple[Path, Path] | None, typer.Option(
+        "--compare", exists=True, dir_okay=False, help="Two search params files (A B): per-language metrics, per-query "
+        "differences and a paired significance test of B against A, for the first --strategy (default hybrid).")] = None,
+    html_report: Annotated[Path | None, typer.Option("--html", help="With --compare: also write the report as one "
+                                                     "HTML page (what `lingodex serve`'s /report shows).")] = None,
     fmt: OutputFormat = "table",
 ) -> None:
     """nDCG@10, Recall@10/100 and MRR@10 of judged queries, overall and per query language, side by side.
 
     With several --index, each version is searched with the model that built it (its _meta names it): the
     configured one or a --model profile. Old and new versions, e.g. before and after `lingodex reindex --model`,
-    then share one table.
+    then share one table. With --compare, two search params files on one index.
     """
     import json
     from dataclasses import asdict
@@ -362,8 +367,12 @@ def evaluate_command(
     judged = load_judgments(judgments, topics)
     names = indices or [state.settings.ingest.alias]
     searchers = _searchers_for(names, models or [])
-    chosen = [_strategy(name) for name in strategies or ["lexical", "dense", "hybrid"]]
     as_json = _output_format(fmt) == "json"
+    if compare:
+        _eval_compare(judged, compare, names[0], searchers[names[0]], _strategy((strategies or ["hybrid"])[0]),
+                      output, html_report, as_json)
+        return
+    chosen = [_strategy(name) for name in strategies or ["lexical", "dense", "hybrid"]]
     reports: dict[tuple[str, Strategy], Report] = {}
     with _progress("queries", counts=False) as progress:
         for index in names:
@@ -391,6 +400,49 @@ def evaluate_command(
     if with_rank_eval:
         for index in names:
             _print_rank_eval(searchers[index], index, judged, [name for name in chosen if name != "hybrid"])
+
+
+def _eval_compare(judged: list[JudgedQuery], files: tuple[Path, Path], index: str, searcher: HybridSearcher,
+                  strategy: Strategy, output: Path | None, html_report: Path | None, as_json: bool) -> None:
+    """Search params file A against B on one index and strategy: the comparison as a table, JSON and HTML."""
+    import json
+
+    from lingodex.search_templates.relevance.comparison import compare
+    from lingodex.search_templates.relevance.evaluation import evaluate, run_queries
+    from lingodex.search_templates.search_params import load_search_params
+    from lingodex.search_templates.searcher import retriever
+    from lingodex.workbench import report_html
+
+    reports = []
+    with _progress("queries", counts=False) as progress:
+        for path in files:
+            task = progress.add_task(f"{path.name} {strategy}", total=len(judged), visible=not as_json)
+            retrieve = retriever(searcher.with_params(load_search_params(path)), index, strategy)
+
+            def counted(query: JudgedQuery, retrieve: Callable[[JudgedQuery], tuple[list[tuple[str, float]], str]] = retrieve,
+                        task: TaskID = task) -> tuple[list[tuple[str, float]], str]:
+                hits = retrieve(query)
+                progress.advance(task)
+                return hits
+
+            reports.append(evaluate(judged, *run_queries(judged, counted)))
+    names = (files[0].name, files[1].name) if files[0].name != files[1].name else (str(files[0]), str(files[1]))
+    comparison = compare(judged, reports[0], reports[1], names)
+    if output:
+        output.write_text(json.dumps(comparison.to_json(), indent=1, ensure_ascii=False), encoding="utf-8")
+    if html_report:
+        html_report.write_text(report_html(comparison), encoding="utf-8")
+    if as_json:
+        _emit_json(comparison.to_json())
+        return
+    table = Table(title=f"{len(judged)} judged queries on {index}, {strategy}: A {names[0]}, B {names[1]}",
+                  title_justify="left")
+    for column in ("language", "queries", f"A {comparison.metric}", f"B {comparison.metric}", "B − A", "p"):
+        table.add_column(column, justify="left" if column == "language" else "right")
+    for lang, found in comparison.significance.items():
+        table.add_row(lang, str(found.queries), f"{found.mean_a:.3f}", f"{found.mean_b:.3f}",
+                      f"{found.mean_b - found.mean_a:+.3f}", f"{found.p_value:.4f}")
+    console.print(table)
 
 
 def _searchers_for(indices: list[str], models: list[Path]) -> dict[str, HybridSearcher]:
@@ -623,16 +675,18 @@ def search(
     fmt: OutputFormat = "table",
 ) -> None:
     """Hybrid search: BM25 in the query's language + k-NN, fused with that language's parameters."""
-    from lingodex.ingest.catalog.language import is_language_tag
-    from lingodex.searching import build_searcher, search_result_json
+    from lingodex.searching import build_searcher, language_tag, search_result_json
     from lingodex.search_templates.filters import parse_filters
 
     if k < 1 or offset < 0:
         raise ValueError(f"--k must be at least 1 and --from at least 0 (got --k {k}, --from {offset})")
     parsed = parse_filters(filters or [])  # a bad filter is refused before the encoder loads
     for option, tag in (("--lang", lang), ("--locale", locale)):
-        if tag is not None and not is_language_tag(tag):
-            raise ValueError(f"{option} {tag!r} is not a language tag (e.g. en, pt-BR, zh-Hant)")
+        if tag is not None:
+            try:
+                language_tag(tag)
+            except ValueError as error:
+                raise ValueError(f"{option} {error}") from None
 
     result = build_searcher(state.settings).search(index or state.settings.ingest.alias, text, lang=lang, locale=locale,
                                                    filters=parsed, size=k, offset=offset,

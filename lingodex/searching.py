@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
 from opensearchpy import OpenSearch
+from pydantic import AfterValidator
 
 from lingodex.encoder import Encoder
+from lingodex.ingest.catalog.language import is_language_tag
 from lingodex.settings import Settings, TranslationSettings
 from lingodex.search_templates.searcher import HybridSearcher, SearchResult
 from lingodex.search_templates.translation import Translator, Translators
@@ -57,3 +59,14 @@ def search_result_json(text: str, result: SearchResult, offset: int) -> dict[str
                                          for name, (raw, norm) in hit.sub_scores.items()}} if hit.sub_scores else {}),
                       **({"explanation": hit.explanation} if hit.explanation else {})}
                      for rank, hit in enumerate(result.hits, start=offset + 1)]}
+
+
+def language_tag(tag: str) -> str:
+    """``tag`` unchanged when it is a language tag; a ValueError saying so otherwise (the caller names the option
+    or field): one check for `lingodex search`'s --lang/--locale and `lingodex serve`'s lang/locale fields."""
+    if not is_language_tag(tag):
+        raise ValueError(f"{tag!r} is not a language tag (e.g. en, pt-BR, zh-Hant)")
+    return tag
+
+
+LanguageTag = Annotated[str, AfterValidator(language_tag)]  # a request field: a bad tag is a 422 naming the field

@@ -13,7 +13,8 @@ paying the encoder's load on each call. Routes:
 - ``POST /search``: what `lingodex search --format json` prints, by the same code;
 - ``GET /health`` (ready: the encoder is loaded and the cluster answers),
   ``GET /health/live`` (the process answers), ``GET /metrics`` (Prometheus),
-  ``GET /openapi.json``.
+  ``GET /openapi.json``;
+- ``GET /compare`` and ``GET /report``: the relevance workbench (lingodex/workbench.py).
 
 Why FastAPI (Starlette underneath, uvicorn serving it): request bodies are
 pydantic models, as lingodex's settings and messages already are, so a
@@ -45,11 +46,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from pydantic import BaseModel, ConfigDict, Field
 
 from lingodex.encoder.runtime.micro_batching import BatchStats, MicroBatcher, Role
-from lingodex.ingest.catalog.language import is_language_tag
 from lingodex.search_templates.filters import FilterError, parse_filters
+from lingodex.search_templates.search_params import load_search_params
 from lingodex.search_templates.searcher import HybridSearcher
-from lingodex.searching import search_result_json
+from lingodex.searching import LanguageTag, search_result_json
 from lingodex.settings import ServeSettings
+from lingodex.workbench import SERVED, workbench_routes
 
 log = logging.getLogger(__name__)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
@@ -68,7 +70,7 @@ class TeiEmbedRequest(Body):
     prompt_name: Role = Field("query", description="query: the model's query prefix; passage: its passage prefix")
     index: str | None = Field(None, description="lingodex: centre the vectors with this index's language "
                               "centroids, as its dense search (queries) and ingest (passages) do")
-    lang: str | None = Field(None, description="lingodex, with index: the texts' language; default detected")
+    lang: LanguageTag | None = Field(None, description="lingodex, with index: the texts' language; default detected")
 
 
 class OpenAIEmbeddingsRequest(Body):
@@ -80,7 +82,7 @@ class OpenAIEmbeddingsRequest(Body):
     input_type: Role = Field("query", description="query or passage prefix")
     index: str | None = Field(None, description="lingodex: centre the vectors with this index's language "
                               "centroids, as its dense search (queries) and ingest (passages) do")
-    lang: str | None = Field(None, description="lingodex, with index: the texts' language; default detected")
+    lang: LanguageTag | None = Field(None, description="lingodex, with index: the texts' language; default detected")
 
 
 class SearchRequest(Body):
@@ -88,8 +90,8 @@ class SearchRequest(Body):
 
     text: str = Field(min_length=1)
     index: str | None = Field(None, description="alias or index; default ingest.alias")
-    lang: str | None = Field(None, description="the query's language (ISO 639-1); default: detected")
-    locale: str | None = Field(None, description="the shopper's locale, e.g. pt-BR: weighs detection")
+    lang: LanguageTag | None = Field(None, description="the query's language (ISO 639-1); default: detected")
+    locale: LanguageTag | None = Field(None, description="the shopper's locale, e.g. pt-BR: weighs detection")
     filters: list[str] = Field(default_factory=list, description="brand=…, category=…, price=10..100, …")
     size: int = Field(10, ge=1, le=1000)
     from_: int = Field(0, ge=0, alias="from")
@@ -154,8 +156,6 @@ def create_app(settings: ServeSettings, searcher: HybridSearcher, default_index:
     async def embedded(texts: str | list[str], field: str, role: Role, index: str | None = None,
                        lang: str | None = None) -> np.ndarray:
         checked = checked_texts(texts, field, settings)
-        if lang is not None and not is_language_tag(lang):
-            raise HTTPException(422, f"lang: {lang!r} is not a language tag (e.g. en, pt-BR, zh-Hant)")
         vectors = await asyncio.wrap_future(state["batcher"].submit(checked, role))
         if index is None:
             return vectors
@@ -190,9 +190,6 @@ def create_app(settings: ServeSettings, searcher: HybridSearcher, default_index:
     @app.post("/search", dependencies=[Depends(authorised)])
     def search(body: SearchRequest) -> dict[str, Any]:
         """`lingodex search --format json` over HTTP."""
-        for field, tag in (("lang", body.lang), ("locale", body.locale)):
-            if tag is not None and not is_language_tag(tag):
-                raise HTTPException(422, f"{field}: {tag!r} is not a language tag (e.g. en, pt-BR, zh-Hant)")
         try:
             filters = parse_filters(body.filters)
         except FilterError as error:
@@ -229,6 +226,9 @@ def create_app(settings: ServeSettings, searcher: HybridSearcher, default_index:
     def prometheus() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    configurations = {SERVED: searcher, **{name: searcher.with_params(load_search_params(path))
+                                           for name, path in settings.compare_params.items()}}
+    app.include_router(workbench_routes(configurations, default_index, settings.report, authorised))
     return app
 
 

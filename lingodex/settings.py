@@ -108,6 +108,9 @@ class ServeSettings(StrictModel):
     batch_wait_ms: float = Field(5.0, ge=0, description="how long an embed request waits for others to share its "
                                  "encoder call (micro-batching); 0 turns merging of requests arriving apart off")
     max_batch_texts: int = Field(256, ge=1, description="texts per merged encoder call")
+    compare_params: dict[str, Path] = Field(default_factory=dict, description="search params files the /compare "
+                                            "page offers by name, beside the served ones (search.params_file)")
+    report: Path | None = Field(None, description="a `lingodex eval --compare … --output` JSON that /report shows")
 
 
 class Settings(BaseSettings):

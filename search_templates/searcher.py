@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -84,13 +85,19 @@ class HybridSearcher:
         self._centroids: dict[str, tuple[float, Centroids | None]] = {}
         self._hubness: dict[str, tuple[float, Hubness | None]] = {}
 
+    def with_params(self, params: SearchParams) -> HybridSearcher:
+        """The same searcher (encoder, client, caches) under other search parameters: configurations side by side."""
+        other = copy.copy(self)
+        other.params = params
+        return other
+
     def search(self, index: str, text: str, *, lang: str | None = None, locale: str | None = None,
                filters: Filters | None = None, size: int = 10, offset: int = 0, explain: bool = False,
                strategy: Strategy = "hybrid") -> SearchResult:
         """``lang``: the query's language, if known; else ``locale`` (or the searcher's) weighs the detection."""
         self._warn_if_older_schema(index)
         query, language, params = self.prepare(text, index=index, lang=lang, locale=locale, filters=filters, size=size,
-                                               offset=offset)
+                                               offset=offset, embed=strategy != "lexical")
         if strategy != "hybrid":
             hits = self.one_sub_query(index, query, params, LEXICAL if strategy == "lexical" else DENSE)
             return SearchResult(hits, query.text, language, "none", None, params, query.translations)
@@ -112,13 +119,14 @@ class HybridSearcher:
         return _hits(self.client.search_template(index=index, body=body))
 
     def prepare(self, text: str, *, index: str | None, lang: str | None = None, locale: str | None = None,
-                filters: Filters | None = None, size: int = 10,
-                offset: int = 0) -> tuple[SearchQuery, LanguageGuess, LanguageParams]:
+                filters: Filters | None = None, size: int = 10, offset: int = 0,
+                embed: bool = True) -> tuple[SearchQuery, LanguageGuess, LanguageParams]:
         """The query as the templates get it: text cut to max_query_chars, its language and parameters, its vector.
 
         The vector is centred with ``index``'s language centroids when its documents were (None: as encoded).
+        ``embed=False`` leaves it empty: a lexical search must not pay for the encoder.
         """
-        (prepared, language), = self._prepare_many([(text, lang)], index, locale)
+        (prepared, language), = self._prepare_many([(text, lang)], index, locale, embed=embed)
         query = replace(prepared, filters=filters or Filters(), size=size, offset=offset)
         return query, language, self.params.for_language(language.code)
 
@@ -127,10 +135,13 @@ class HybridSearcher:
         return [query for query, _ in self._prepare_many(queries, index)]
 
     def _prepare_many(self, queries: Sequence[tuple[str, str | None]], index: str | None,
-                      locale: str | None = None) -> list[tuple[SearchQuery, LanguageGuess]]:
+                      locale: str | None = None, embed: bool = True) -> list[tuple[SearchQuery, LanguageGuess]]:
         texts = [searchable_text(text, self.max_query_chars) for text, _ in queries]
         languages = [self.query_language(text, index, lang=lang, locale=locale)
                      for text, (_, lang) in zip(texts, queries, strict=True)]
+        if not embed:
+            return [(SearchQuery(text, language.code, (), translations=self.translations(text, language.code)),
+                     language) for text, language in zip(texts, languages, strict=True)]
         vectors = [vector for start in range(0, len(texts), 256)
                    for vector in self.encoder.encode_queries(texts[start:start + 256])]
         centroids = self.centroids(index) if index and vectors else None

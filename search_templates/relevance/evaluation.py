@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytrec_eval
@@ -44,6 +44,7 @@ class Report:
     per_language: dict[str, dict[str, float]]
     queries: dict[str, int]
     per_query: dict[str, dict[str, float]]
+    languages: dict[str, str] = field(default_factory=dict)  # query id -> the language it was searched in
 
 
 def load_judgments(path: Path, topics: Path | None = None) -> list[JudgedQuery]:
@@ -101,7 +102,8 @@ def evaluate(judged: Sequence[JudgedQuery], run: Run, languages: dict[str, str])
     for qid in per_query:
         groups[languages.get(qid, "und")].append(qid)
     return Report(_mean(per_query, list(per_query)), {lang: _mean(per_query, ids) for lang, ids in sorted(groups.items())},
-                  {"all": len(per_query), **{lang: len(ids) for lang, ids in groups.items()}}, per_query)
+                  {"all": len(per_query), **{lang: len(ids) for lang, ids in groups.items()}}, per_query,
+                  {qid: lang for lang, ids in groups.items() for qid in ids})
 
 
 def _cut(run: Run, depth: int) -> Run:

@@ -184,3 +184,25 @@ def test_searching_an_index_of_an_older_mapping_schema_warns_once_to_reindex(
         searcher.search(index_name, "kettle", lang="en", strategy="lexical")
     warnings = [record for record in caplog.records if "lingodex reindex" in record.getMessage()]
     assert len(warnings) == 1 and index_name in warnings[0].getMessage()
+
+
+def test_a_lexical_search_never_runs_the_encoder(fixture_search: tuple[HybridSearcher, str]) -> None:
+    real, index = fixture_search
+    calls: list[list[str]] = []
+
+    class Counted:
+        """The real encoder, every query it embeds written down."""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(real.encoder, name)
+
+        def encode_queries(self, texts: list[str]) -> object:
+            calls.append(list(texts))
+            return real.encoder.encode_queries(texts)
+
+    searcher = HybridSearcher(real.client, Counted(), params=real.params, detector=real.detector,  # type: ignore[arg-type]
+                              analyzed=real.analyzed)
+    assert searcher.search(index, "Wasserkocher", strategy="lexical").hits
+    assert calls == []
+    assert searcher.search(index, "Wasserkocher", strategy="dense").hits
+    assert calls == [["Wasserkocher"]]

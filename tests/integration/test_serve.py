@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -31,13 +32,17 @@ from lingodex.ingest.index.mappings import PRODUCTS, EncoderIdentity, index_body
 
 from lingodex.search_templates.remote_model import (PRIVATE_IP, TRUSTED_ENDPOINTS, RemoteModel, delete, predict,
                                                      register)
+from lingodex.search_templates.search_params import DEFAULT_PARAMS_FILE
 from lingodex.search_templates.searcher import HybridSearcher
 from lingodex.settings import Settings
 from tests.integration.test_cli_errors import lingodex, one_error_line
-from tests.search_fixture import fixture_products
+from tests.search_fixture import fixture_products, judged_titles
 
 TOKEN = "serve-test-token-7f3a9c"
 SAME_VECTOR = 0.9999
+LEXICAL_HEAVY = "lexical-heavy.yaml"
+LEXICAL_HEAVY_PARAMS = "default:\n  lexical_weight: 0.9\n  dense_weight: 0.1\n"
+ARTIFACTS = Path(os.environ.get("LINGODEX_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 
 
 @dataclass
@@ -45,6 +50,7 @@ class Server:
     url: str
     log: Path
     process: subprocess.Popen[bytes]
+    report: Path  # serve.report: /report shows what is written here
 
     def post(self, path: str, body: object, token: str | None = TOKEN) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -69,14 +75,17 @@ def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     home = tmp_path_factory.mktemp("serve-home")
     port = free_port()
     log = home / "serve.log"
+    (home / LEXICAL_HEAVY).write_text(LEXICAL_HEAVY_PARAMS, encoding="utf-8")
     environment = {**os.environ, "LINGODEX_HOME": str(home), "HF_HUB_OFFLINE": "1",
                    "LINGODEX_ENCODER__CACHE_DIR": str(settings.encoder.cache_dir), "LINGODEX_SERVE__TOKEN": TOKEN,
                    "LINGODEX_SERVE__MAX_TEXTS": "8", "LINGODEX_SERVE__MAX_CHARS": "200",
-                   "LINGODEX_SERVE__BATCH_WAIT_MS": "20"}
+                   "LINGODEX_SERVE__BATCH_WAIT_MS": "20",
+                   "LINGODEX_SERVE__COMPARE_PARAMS": json.dumps({"lexical-heavy": str(home / LEXICAL_HEAVY)}),
+                   "LINGODEX_SERVE__REPORT": str(home / "report.json")}
     with log.open("wb") as output:
         process = subprocess.Popen([sys.executable, "-m", "lingodex.cli", "serve", "--port", str(port)], env=environment,
                                    stdout=output, stderr=subprocess.STDOUT, cwd=home)
-    running = Server(f"http://127.0.0.1:{port}", log, process)
+    running = Server(f"http://127.0.0.1:{port}", log, process, home / "report.json")
     deadline = time.monotonic() + 300
     while True:
         assert process.poll() is None, log.read_text()[-3000:]
@@ -196,6 +205,16 @@ def test_too_many_or_too_long_texts_get_413_and_empty_ones_422_naming_the_field(
     assert unknown.status_code == 422 and "prompt" in json.dumps(unknown.json()["detail"])
 
 
+def test_a_lang_or_locale_that_is_no_language_tag_gets_422_naming_the_field(server: Server) -> None:
+    for path, body, field in (("/search", {"text": "kettle", "locale": "pt_BR!"}, "locale"),
+                              ("/embed", {"inputs": ["kettle"], "lang": "english!"}, "lang"),
+                              ("/compare", {"text": "kettle", "lang": "english!"}, "lang")):
+        response = server.post(path, body)
+        assert response.status_code == 422, (path, response.text)
+        error, = response.json()["detail"]
+        assert error["loc"][-1] == field and "is not a language tag" in error["msg"], (path, error)
+
+
 def test_a_missing_or_wrong_token_gets_401_and_no_token_reaches_the_log(server: Server) -> None:
     wrong = server.post("/embed", {"inputs": ["a"]}, token="not-the-token-5521")
     missing = server.post("/search", {"text": "kettle"}, token=None)
@@ -309,3 +328,99 @@ def test_registering_a_server_the_cluster_cannot_reach_is_one_line(
     after = client.transport.perform_request("POST", "/_plugins/_ml/connectors/_search",
                                              body={"query": {"match_all": {}}, "size": 1000})["hits"]["hits"]
     assert {hit["_id"] for hit in after} == before, "a failed registration leaves no connector or model behind"
+
+
+# The relevance workbench: /compare (two configurations side by side) and /report (eval --compare's report).
+
+def test_compare_returns_both_configurations_hits_with_sub_scores_and_moves(
+        server: Server, fixture_search: tuple[HybridSearcher, str]) -> None:
+    searcher, index = fixture_search
+    response = server.post("/compare", {"text": "Wasserkocher", "size": 10, "a": {"index": index},
+                                        "b": {"params": "lexical-heavy", "index": index}})
+    assert response.status_code == 200, response.text
+    a, b = response.json()["a"], response.json()["b"]
+    assert a["config"] == {"params": "served", "strategy": "hybrid", "index": index}
+    assert [hit["id"] for hit in a["hits"]] == [hit.id for hit in searcher.search(index, "Wasserkocher", size=10).hits]
+    assert all(hit["sub_scores"] for hit in a["hits"] + b["hits"]), "hybrid hits carry their sub-scores"
+    rank_in_a = {hit["id"]: hit["rank"] for hit in a["hits"]}
+    for hit in b["hits"]:
+        assert hit["other_rank"] == rank_in_a.get(hit["id"])
+        assert hit["move"] == (None if hit["other_rank"] is None else hit["other_rank"] - hit["rank"])
+    unknown = server.post("/compare", {"text": "kettle", "a": {"params": "nope"}})
+    assert unknown.status_code == 422 and "served, lexical-heavy" in unknown.json()["detail"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's chromium, headless, driven through its own chromedriver (selenium)."""
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        pytest.skip("chromium and chromedriver are not installed here: apt-get install chromium chromium-driver "
+                    "(.ci/run installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(argument)
+    session = webdriver.Chrome(service=Service(driver), options=options)
+    yield session
+    session.quit()
+
+
+def test_the_compare_page_in_a_real_browser_shows_both_columns(
+        server: Server, fixture_search: tuple[HybridSearcher, str], browser: object) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support import expected_conditions as shown
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    page: WebDriver = browser  # type: ignore[assignment]
+    _, index = fixture_search
+    page.get(f"{server.url}/compare")
+    page.find_element(By.ID, "token").send_keys(TOKEN + Keys.TAB)  # leaving the field loads the configurations
+    wait = WebDriverWait(page, 60)
+    wait.until(lambda driver: len(driver.find_elements(By.CSS_SELECTOR, "#side-b .params option")) == 2)
+    Select(page.find_element(By.CSS_SELECTOR, "#side-b .params")).select_by_value("lexical-heavy")
+    for side in ("a", "b"):
+        box = page.find_element(By.CSS_SELECTOR, f"#side-{side} .index")
+        box.clear()
+        box.send_keys(index)
+    page.find_element(By.ID, "text").send_keys("Kabellose Kopfhörer")
+    page.find_element(By.ID, "go").click()
+    wait.until(shown.presence_of_element_located((By.CSS_SELECTOR, "#side-b li.hit")))
+    columns = {side: page.find_elements(By.CSS_SELECTOR, f"#side-{side} li.hit") for side in ("a", "b")}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.save_screenshot(str(ARTIFACTS / "compare-page.png"))
+    assert page.find_element(By.ID, "error").text == ""
+    assert len(columns["a"]) == 10 and columns["b"], "hybrid fills the page; lexical finds what shares its words"
+    chosen = page.find_elements(By.CSS_SELECTOR, "#side-b select")
+    assert [Select(select).first_selected_option.text for select in chosen] == ["lexical-heavy", "lexical"]
+    assert all(item.find_element(By.CLASS_NAME, "title").text for item in columns["a"] + columns["b"])
+    assert "lexical" in columns["a"][0].find_element(By.CLASS_NAME, "meta").text  # sub-scores are shown
+    assert (ARTIFACTS / "compare-page.png").stat().st_size > 10_000
+
+
+def test_eval_compare_writes_the_report_that_report_shows(
+        server: Server, settings: Settings, fixture_search: tuple[HybridSearcher, str], tmp_path: Path) -> None:
+    _, index = fixture_search
+    judgments = tmp_path / "judgments.jsonl"
+    judgments.write_text("".join(json.dumps({"id": query.id, "query": query.text, "lang": query.lang,
+                                             "relevant": query.relevant, "exclude": sorted(query.exclude)}) + "\n"
+                                 for query in judged_titles()[::4]), encoding="utf-8")
+    served = tmp_path / "served.yaml"
+    served.write_text(DEFAULT_PARAMS_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    heavy = tmp_path / LEXICAL_HEAVY
+    heavy.write_text(LEXICAL_HEAVY_PARAMS, encoding="utf-8")
+    done = lingodex(settings, tmp_path, "eval", "--judgments", str(judgments), "--index", index, "--compare",
+                    str(served), str(heavy), "--output", str(server.report), "--html", str(tmp_path / "report.html"))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(server.report.read_text(encoding="utf-8"))
+    assert report["names"] == ["served.yaml", LEXICAL_HEAVY] and report["metric"] == "ndcg@10"
+    assert report["significance"]["all"]["queries"] == len(report["queries"]) > 20
+    assert set(report["per_language"]) <= set(report["significance"]) - {"all"}
+    page = httpx.get(f"{server.url}/report", timeout=30)
+    assert page.status_code == 200 and page.text == (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "served.yaml" in page.text and "<svg" in page.text and "paired randomization test" in page.text
