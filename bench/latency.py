@@ -14,8 +14,7 @@ For two workloads, short queries (a few words, query prefix) and passages
   encoder call from the server's own /metrics.
 Ratios: batched / unbatched, and served / the encoder alone.
 
-Not yet here (issue 24): search latency (lexical, dense, hybrid) on 100k
-products at concurrency 1/4/16, through the Python API and /search.
+Search latency (lexical, dense, hybrid on 100k products): bench/search_latency.py.
 """
 
 from __future__ import annotations

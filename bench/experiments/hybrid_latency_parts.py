@@ -1,0 +1,62 @@
+"""Where a hybrid query's time goes at concurrency 1: encoding, each sub-query alone (page of 10 and of the fusion
+window), and the hybrid query on the cluster. Run after `bench/search_latency.py --keep-index`, on its index.
+
+    python bench/experiments/hybrid_latency_parts.py --shopee ../shared/data/shopee/dev.csv [--queries 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from bench.search_latency import INDEX, catalog, queries  # noqa: E402 - after the path is set
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shopee", type=Path, required=True)
+    parser.add_argument("--queries", type=int, default=300)
+    args = parser.parse_args()
+
+    from lingodex.searching import build_searcher
+    from lingodex.settings import load_settings
+    from lingodex.search_templates.templates import DENSE, LEXICAL
+
+    searcher = build_searcher(load_settings())
+    docs = catalog(args.shopee, searcher.client.count(index=INDEX)["count"], searcher.detector.detect)
+    prepared = [searcher.prepare(text, index=INDEX) for text in queries(docs, args.queries, random.Random(1))]
+    for query, _, params in prepared[:20]:  # warm-up
+        searcher.fused_on_cluster(INDEX, query, params)
+    timings: dict[str, list[float]] = {}
+
+    def timed(name: str, work: Callable[[], object]) -> None:
+        started = time.perf_counter()
+        work()
+        timings.setdefault(name, []).append((time.perf_counter() - started) * 1000)
+
+    for query, _, params in prepared:
+        page, window = replace(query, size=10), replace(query, size=params.window)
+        timed("encode the query", lambda: searcher.encoder.encode_queries([query.text]))
+        timed("lexical, 10 hits", lambda: searcher.one_sub_query(INDEX, page, params, LEXICAL))
+        timed(f"lexical, {params.window} hits (the window)", lambda: searcher.one_sub_query(INDEX, window, params, LEXICAL))
+        timed("dense, 10 hits", lambda: searcher.one_sub_query(INDEX, page, params, DENSE))
+        timed(f"dense, {params.window} hits (the window)", lambda: searcher.one_sub_query(INDEX, window, params, DENSE))
+        timed("hybrid on the cluster (both windows, fused)", lambda: searcher.fused_on_cluster(INDEX, query, params))
+        timed("hybrid fused here (_msearch of both)", lambda: searcher.fused_here(INDEX, query, params))
+    print("| step | p50 ms | p99 ms |\n| --- | --- | --- |")
+    for name, values in timings.items():
+        print(f"| {name} | {np.percentile(values, 50):.1f} | {np.percentile(values, 99):.1f} |")
+
+
+if __name__ == "__main__":
+    main()
