@@ -182,7 +182,7 @@ def model_register(
     model = register(client, endpoint, index or settings.ingest.alias, token=token, name=name)
     if pipeline:
         client.ingest.put_pipeline(id=pipeline, body=text_embedding_pipeline(model.model_id))
-    if fmt == "json":
+    if _output_format(fmt) == "json":
         _emit_json({"model_id": model.model_id, "connector_id": model.connector_id, "endpoint": model.endpoint,
                     "index": model.index, "pipeline": pipeline})
         return

@@ -101,8 +101,8 @@ class ServeSettings(StrictModel):
 
     host: str = Field("127.0.0.1", description="address to listen on (0.0.0.0 in a container)")
     port: int = Field(8080, ge=1, le=65535)
-    token: SecretStr | None = Field(None, description="when set, every route but /health and /metrics needs "
-                                    "`Authorization: Bearer <token>`; never logged")
+    token: SecretStr | None = Field(None, description="when set, every API route (not /health, /metrics or the "
+                                    "workbench pages) needs `Authorization: Bearer <token>`; never logged")
     max_texts: int = Field(256, ge=1, description="texts per embed request; more is refused with 413")
     max_chars: int = Field(8192, ge=1, description="characters per text; a longer one is refused with 413")
     batch_wait_ms: float = Field(5.0, ge=0, description="how long an embed request waits for others to share its "
@@ -110,7 +110,8 @@ class ServeSettings(StrictModel):
     max_batch_texts: int = Field(256, ge=1, description="texts per merged encoder call")
     compare_params: dict[str, Path] = Field(default_factory=dict, description="search params files the /compare "
                                             "page offers by name, beside the served ones (search.params_file)")
-    report: Path | None = Field(None, description="a `lingodex eval --compare … --output` JSON that /report shows")
+    report: Path | None = Field(None, description="a `lingodex eval --compare … --output` JSON that /report shows "
+                                "to anyone who reaches the server (it holds the judged queries)")
 
 
 class Settings(BaseSettings):

@@ -39,20 +39,21 @@ def main() -> None:
         searcher.fused_on_cluster(INDEX, query, params)
     timings: dict[str, list[float]] = {}
 
-    def timed(name: str, work: Callable[[], object]) -> None:
+    def timed(name: str, work: Callable[..., object], *args: object) -> None:
         started = time.perf_counter()
-        work()
+        work(*args)
         timings.setdefault(name, []).append((time.perf_counter() - started) * 1000)
 
     for query, _, params in prepared:
         page, window = replace(query, size=10), replace(query, size=params.window)
-        timed("encode the query", lambda: searcher.encoder.encode_queries([query.text]))
-        timed("lexical, 10 hits", lambda: searcher.one_sub_query(INDEX, page, params, LEXICAL))
-        timed(f"lexical, {params.window} hits (the window)", lambda: searcher.one_sub_query(INDEX, window, params, LEXICAL))
-        timed("dense, 10 hits", lambda: searcher.one_sub_query(INDEX, page, params, DENSE))
-        timed(f"dense, {params.window} hits (the window)", lambda: searcher.one_sub_query(INDEX, window, params, DENSE))
-        timed("hybrid on the cluster (both windows, fused)", lambda: searcher.fused_on_cluster(INDEX, query, params))
-        timed("hybrid fused here (_msearch of both)", lambda: searcher.fused_here(INDEX, query, params))
+        deep = f"{params.window} hits (the window)"
+        timed("encode the query", searcher.encoder.encode_queries, [query.text])
+        timed("lexical, 10 hits", searcher.one_sub_query, INDEX, page, params, LEXICAL)
+        timed(f"lexical, {deep}", searcher.one_sub_query, INDEX, window, params, LEXICAL)
+        timed("dense, 10 hits", searcher.one_sub_query, INDEX, page, params, DENSE)
+        timed(f"dense, {deep}", searcher.one_sub_query, INDEX, window, params, DENSE)
+        timed("hybrid on the cluster (both windows, fused)", searcher.fused_on_cluster, INDEX, query, params)
+        timed("hybrid fused here (_msearch of both)", searcher.fused_here, INDEX, query, params)
     print("| step | p50 ms | p99 ms |\n| --- | --- | --- |")
     for name, values in timings.items():
         print(f"| {name} | {np.percentile(values, 50):.1f} | {np.percentile(values, 99):.1f} |")

@@ -79,6 +79,12 @@ async function search(event) {
   document.body.dataset.searched = body.text;
 }
 
+for (const side of sides) {  // the two columns, from one template
+  const column = $("#side").content.firstElementChild.cloneNode(true);
+  column.id = `side-${side}`;
+  $("legend", column).textContent = side.toUpperCase();
+  $(".sides").append(column);
+}
 $("#query").addEventListener("submit", search);
 $("#token").addEventListener("change", loadConfigurations);
 loadConfigurations();
