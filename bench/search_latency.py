@@ -18,7 +18,10 @@ after a 3 s warm-up; p50/p95/p99 latency and throughput. Paths:
   (what `lingodex search` runs, minus the encoder's load);
 - **HTTP**: ``POST /search`` on a `lingodex serve` process, from ``c`` client
   threads here (httpx; the load generator shares the machine's cores).
-Ratios: hybrid p99 / lexical p99 per path and concurrency (target at c=1: ≤ 1.5×).
+Ratios: hybrid p99 / lexical p99 per path and concurrency (target at c=1: ≤ 1.5×). First, at c = 1, the
+three strategies interleaved query by query for ``--paired-seconds`` per path: on a shared two-core machine
+separate 20 s runs drift apart by more than the difference asked about (two runs of the same configuration gave
+1.60× and 0.93×), so the c = 1 ratios come from this paired run.
 """
 
 from __future__ import annotations
@@ -97,6 +100,33 @@ def load_loop(send: Callable[[str], None], texts: list[str], concurrency: int, s
     return np.asarray(latencies), len(latencies) / seconds
 
 
+def paired_loop(sends: dict[str, Callable[[str], None]], texts: list[str], seconds: float) -> dict[str, np.ndarray]:
+    """Latencies in ms per strategy at c = 1, the strategies interleaved query by query (their order rotating), so
+    that whatever slows the machine for a while slows every strategy alike: the ratios are paired, not two runs'."""
+    names = list(sends)
+    found: dict[str, list[float]] = {name: [] for name in names}
+    measure_from = time.perf_counter() + WARM_UP_S
+    stop_at = measure_from + seconds
+    number = 0
+    while (now := time.perf_counter()) < stop_at:
+        text = texts[number % len(texts)]
+        for name in names[number % len(names):] + names[:number % len(names)]:
+            started = time.perf_counter()
+            sends[name](text)
+            if now >= measure_from:
+                found[name].append((time.perf_counter() - started) * 1000)
+        number += 1
+    return {name: np.asarray(values) for name, values in found.items()}
+
+
+def print_paired(path: str, found: dict[str, np.ndarray]) -> None:
+    lexical = np.percentile(found["lexical"], [50, 99])
+    for name, values in found.items():
+        p50, p99 = np.percentile(values, [50, 99])
+        print(f"| {path} | {name} | {len(values)} | {p50:.1f} | {p99:.1f} | {p50 / lexical[0]:.2f}× | "
+              f"{p99 / lexical[1]:.2f}× |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shopee", type=Path, required=True)
@@ -104,6 +134,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", default="1,4,16")
     parser.add_argument("--keep-index", action="store_true", help="leave the index for a re-run (which reuses it)")
+    parser.add_argument("--paired-seconds", type=float, default=60, help="the interleaved c = 1 run, per path")
+    parser.add_argument("--paired-only", action="store_true", help="only the interleaved c = 1 runs")
     args = parser.parse_args()
     levels = [int(level) for level in args.concurrency.split(",")]
 
@@ -127,7 +159,28 @@ def main() -> None:
     info = client.info()["version"]["number"]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; OpenSearch {info}; encoder {encoder.model_id} "
           f"({settings.encoder.precision}); {args.seconds:.0f} s per run after {WARM_UP_S:.0f} s warm-up\n", flush=True)
-    print("| path | strategy | c | p50 ms | p95 ms | p99 ms | queries/s |\n| --- | --- | --- | --- | --- | --- | --- |",
+    python_sends = {strategy: (lambda text, strategy=strategy: searcher.search(INDEX, text, size=10,
+                                                                               strategy=strategy))
+                    for strategy in STRATEGIES}
+    with tempfile.TemporaryDirectory() as scratch:
+        process, url = start_server(5.0, Path(scratch))
+        try:
+            with httpx.Client(base_url=url, timeout=60) as http:
+                def post(text: str, strategy: str) -> None:
+                    http.post("/search", json={"text": text, "index": INDEX, "size": 10,
+                                               "strategy": strategy}).raise_for_status()
+                http_sends = {strategy: (lambda text, strategy=strategy: post(text, strategy)) for strategy in STRATEGIES}
+                print(f"c = 1, strategies interleaved query by query, {args.paired_seconds:.0f} s per path\n\n"
+                      "| path | strategy | queries | p50 ms | p99 ms | p50 / lexical | p99 / lexical |\n"
+                      "| --- | --- | --- | --- | --- | --- | --- |", flush=True)
+                print_paired("Python API", paired_loop(python_sends, texts, args.paired_seconds))
+                print_paired("HTTP /search", paired_loop(http_sends, texts, args.paired_seconds))
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
+    if args.paired_only:
+        return
+    print("\n| path | strategy | c | p50 ms | p95 ms | p99 ms | queries/s |\n| --- | --- | --- | --- | --- | --- | --- |",
           flush=True)
     p99: dict[tuple[str, str, int], float] = {}
 
