@@ -101,11 +101,15 @@ def index_texts(searcher: HybridSearcher, encoder: Encoder, index: str, docs: li
           f"{time.time() - started:.0f} s", flush=True)
 
 
+def everywhere(params: SearchParams, **update: object) -> SearchParams:
+    """``params`` with these fields set in the default and in every language's overrides."""
+    return SearchParams(default=params.default.model_copy(update=update),
+                        languages={lang: {**override, **update} for lang, override in params.languages.items()})
+
+
 def without_hubness(params: SearchParams) -> SearchParams:
     """``params`` with hubness_penalty 0 in every language: dense search on the k-NN scores alone."""
-    return SearchParams(default=params.default.model_copy(update={"hubness_penalty": 0.0}),
-                        languages={lang: {**override, "hubness_penalty": 0.0}
-                                   for lang, override in params.languages.items()})
+    return everywhere(params, hubness_penalty=0.0)
 
 
 def index_plain(client, index: str, docs: list[Doc]) -> None:  # noqa: ANN001 - OpenSearch

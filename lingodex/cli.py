@@ -21,7 +21,7 @@ from rich.table import Table
 from lingodex.settings import CONFIG_ENV_VAR, Settings, load_settings
 
 if TYPE_CHECKING:  # the commands import these lazily, so that `lingodex --help` starts fast
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Iterable, Sequence
 
     from opensearchpy.exceptions import TransportError
     from rich.progress import Progress, Task, TaskID
@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # the commands import these lazily, so that `lingodex --help`
     from lingodex.ingest.index.promotion import PromotionPolicy
     from lingodex.ingest.catalog.readers import SourceRecord
     from lingodex.ingest.job import JobRecord
-    from lingodex.search_templates.relevance.evaluation import JudgedQuery, Report
+    from lingodex.search_templates.relevance.evaluation import JudgedQuery, Report, Retrieve
     from lingodex.search_templates.searcher import HybridSearcher, SearchResult, Strategy
 
 app = typer.Typer(help="Multilingual product search indexing for OpenSearch.", no_args_is_help=True)
@@ -378,14 +378,7 @@ def evaluate_command(
         for index in names:
             for name in chosen:
                 task = progress.add_task(name if len(names) == 1 else f"{index} {name}", total=len(judged), visible=not as_json)
-                retrieve = retriever(searchers[index], index, name)
-
-                def counted(query: JudgedQuery, retrieve: Callable[[JudgedQuery], tuple[list[tuple[str, float]], str]] = retrieve,
-                            task: TaskID = task) -> tuple[list[tuple[str, float]], str]:
-                    hits = retrieve(query)
-                    progress.advance(task)
-                    return hits
-
+                counted = _counted(retriever(searchers[index], index, name), progress, task)
                 reports[(index, name)] = evaluate(judged, *run_queries(judged, counted))
     by_index = {index: {name: reports[(index, name)] for name in chosen} for index in names}
     if output:
@@ -400,6 +393,15 @@ def evaluate_command(
     if with_rank_eval:
         for index in names:
             _print_rank_eval(searchers[index], index, judged, [name for name in chosen if name != "hybrid"])
+
+
+def _counted(retrieve: Retrieve, progress: Progress, task: TaskID) -> Retrieve:
+    """``retrieve`` that advances ``task`` by one per judged query."""
+    def counted(query: JudgedQuery) -> tuple[list[tuple[str, float]], str]:
+        found = retrieve(query)
+        progress.advance(task)
+        return found
+    return counted
 
 
 def _eval_compare(judged: list[JudgedQuery], files: tuple[Path, Path], index: str, searcher: HybridSearcher,
@@ -417,14 +419,7 @@ def _eval_compare(judged: list[JudgedQuery], files: tuple[Path, Path], index: st
     with _progress("queries", counts=False) as progress:
         for path in files:
             task = progress.add_task(f"{path.name} {strategy}", total=len(judged), visible=not as_json)
-            retrieve = retriever(searcher.with_params(load_search_params(path)), index, strategy)
-
-            def counted(query: JudgedQuery, retrieve: Callable[[JudgedQuery], tuple[list[tuple[str, float]], str]] = retrieve,
-                        task: TaskID = task) -> tuple[list[tuple[str, float]], str]:
-                hits = retrieve(query)
-                progress.advance(task)
-                return hits
-
+            counted = _counted(retriever(searcher.with_params(load_search_params(path)), index, strategy), progress, task)
             reports.append(evaluate(judged, *run_queries(judged, counted)))
     names = (files[0].name, files[1].name) if files[0].name != files[1].name else (str(files[0]), str(files[1]))
     comparison = compare(judged, reports[0], reports[1], names)

@@ -164,9 +164,7 @@ def create_app(settings: ServeSettings, searcher: HybridSearcher, default_index:
     def centred(index: str, texts: list[str], vectors: np.ndarray, role: Role, lang: str | None) -> np.ndarray:
         if not searcher.client.indices.exists(index=index):
             raise HTTPException(404, f"index: {index!r} does not exist on the cluster")
-        if role == "query":
-            return searcher.centred_queries(index, texts, vectors, lang)
-        return searcher.centred_passages(index, texts, vectors, lang)
+        return searcher.centred(index, texts, vectors, role, lang)
 
     @app.post("/embed", dependencies=[Depends(authorised)], response_model=list[list[float]])
     async def embed(body: TeiEmbedRequest) -> Response:

@@ -14,6 +14,7 @@ as one self-contained HTML file (inline SVG bars), the same for
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -94,8 +95,6 @@ def workbench_routes(searchers: dict[str, HybridSearcher], default_index: str, r
         if report is None or not report.is_file():
             raise HTTPException(404, "no report: write one with `lingodex eval --compare A.yaml B.yaml --output "
                                      "report.json` and set serve.report to its path")
-        import json
-
         return HTMLResponse(report_html(Comparison.from_json(json.loads(report.read_text(encoding="utf-8")))))
 
     return router

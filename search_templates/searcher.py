@@ -153,23 +153,17 @@ class HybridSearcher:
                              isolation_missing=missing), language)
                 for text, language, vector in zip(texts, languages, vectors, strict=True)]
 
-    def centred_queries(self, index: str, texts: Sequence[str], vectors: np.ndarray,
-                        lang: str | None = None) -> np.ndarray:
-        """Query vectors as the dense search sends them to ``index``: minus the centroid of each text's language
-        (given, or detected as `search` detects it); as encoded when the index is not centred."""
-        centroids = self.centroids(index)
-        if centroids is None:
-            return vectors
-        return centroids.centre_queries(vectors, [self.query_language(text, index, lang=lang).code for text in texts])
-
-    def centred_passages(self, index: str, texts: Sequence[str], vectors: np.ndarray,
-                         lang: str | None = None) -> np.ndarray:
-        """Document vectors as `lingodex ingest` stores them in ``index``: minus the passage centroid of each text's
-        language (given, or detected from the text alone, where ingest may also have had a declared one)."""
+    def centred(self, index: str, texts: Sequence[str], vectors: np.ndarray, role: Literal["query", "passage"],
+                lang: str | None = None) -> np.ndarray:
+        """Vectors as ``index`` holds them: queries as its dense search sends them, passages as `lingodex ingest`
+        stores them — minus that role's centroid of each text's language (given, or detected as `search` detects
+        it; ingest may also have had a declared one); as encoded when the index is not centred."""
         centroids = self.centroids(index)
         if centroids is None:
             return vectors
         langs = [self.query_language(text, index, lang=lang).code for text in texts]
+        if role == "query":
+            return centroids.centre_queries(vectors, langs)
         return centroids.centre_passages(vectors, langs)[0]
 
     def query_language(self, text: str, index: str | None, *, lang: str | None = None,

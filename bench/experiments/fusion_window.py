@@ -27,7 +27,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from bench.search import index_texts, shopee_task  # noqa: E402 - after the path is set
+from bench.search import everywhere, index_texts, shopee_task  # noqa: E402 - after the path is set
 from bench.search_latency import INDEX, catalog, load_loop, queries  # noqa: E402
 
 WINDOWS = (20, 50, 100)
@@ -36,11 +36,7 @@ RELEVANCE_INDEX = "bench-fusion-window-shopee"
 
 def with_window(params, window: int):  # noqa: ANN001, ANN201 - SearchParams in, SearchParams out
     """``params`` with every language's fusion window and k-NN k set to ``window``."""
-    from lingodex.search_templates.search_params import SearchParams
-
-    update = {"window": window, "k": window}
-    return SearchParams(default=params.default.model_copy(update=update),
-                        languages={lang: {**override, **update} for lang, override in params.languages.items()})
+    return everywhere(params, window=window, k=window)
 
 
 def main() -> None:
