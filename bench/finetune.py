@@ -1,7 +1,8 @@
 """Does fine-tuning on a catalog's own product groups find the right product more often, without losing languages?
 
     python bench/finetune.py --shopee ../shared/data/shopee/dev.csv --tatoeba ../shared/data/tatoeba \
-        [--pairs-per-group 2] [--parallel-per-language 100] [--epochs 1] [--lora] [--hard-negatives]
+        [--pairs-per-group 2] [--parallel-per-language 100] [--epochs 1] [--lora] [--hard-negatives] \
+        [--student-layers 6 [--student-epochs 1] [--student-learning-rate 1e-4]]
 
 Shopee groups (`label_group`: listings of one product) are split 70/30 by a stable hash of the group
 (ingest/training_pairs.py), never by pair. The model is trained on pairs of listings of the 70 % groups
@@ -13,6 +14,12 @@ profile's prefixes): title-to-title retrieval among the held-out 30 % (every tit
 query, its own listing removed, the group mates relevant; nDCG@10 and Recall@10 by trec_eval's code), and
 Tatoeba acc@1 (19 languages to English, lines 200-599, which neither the training nor the shipped reference
 sentences use).
+
+With --student-layers, a student with that many of the fine-tuned teacher's layers is distilled from it
+(encoder/distill.py, as `lingodex finetune --student-layers`) on the training groups' titles and the parallel
+sentences, measured the same way, and both are exported to ONNX fp32 (the precision fine-tuned models run in on a
+CPU) and timed on the held-out titles, interleaved, in this one process: docs/s, model file size, and each one's
+peak RSS in a fresh process that loads it and embeds one query (as `lingodex search` does).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from search import TATOEBA  # noqa: E402  (bench/search.py: the Tatoeba pair files and their languages)
+from lingodex.encoder.distill import StudentSpec, distill  # noqa: E402
 from lingodex.encoder.finetune import FinetuneSpec, TrainingData, finetune  # noqa: E402
 from lingodex.encoder.models.model_source import resolve_model_dir  # noqa: E402
 from lingodex.encoder.profile import ModelProfile, load_profile  # noqa: E402
@@ -89,6 +97,45 @@ def tatoeba_accuracy(model_dir: Path, profile: ModelProfile, folder: Path) -> di
     return found
 
 
+PEAK_RSS = """
+import sys
+from pathlib import Path
+from lingodex.encoder.profile import load_profile
+from lingodex.encoder.runtime.onnx_encoder import OnnxEncoder
+OnnxEncoder(load_profile(sys.argv[1]), Path(sys.argv[2])).encode_queries(["sepatu lari pria"])
+print(next(int(line.split()[1]) // 1024 for line in Path("/proc/self/status").read_text().splitlines()
+           if line.startswith("VmHWM:")))
+"""
+
+
+def speed(models: dict[str, Path], texts: list[str], cache: Path, rounds: int = 3) -> dict[str, dict[str, float]]:
+    """docs/s of each model's ONNX fp32 export through lingodex's encoder, rounds interleaved, best kept."""
+    import subprocess
+
+    from lingodex.encoder.export.onnx_export import ExportSpec, exported_model
+    from lingodex.encoder.runtime.onnx_encoder import OnnxEncoder
+
+    encoders, exports = {}, {}
+    for name, model_dir in models.items():
+        profile = load_profile(str(model_dir / "profile.yaml"))
+        exports[name] = exported_model(model_dir, profile, ExportSpec("fp32"), cache)
+        encoders[name] = OnnxEncoder(profile, exports[name])
+        encoders[name].encode_passages(texts[:256])  # warm-up
+    best = dict.fromkeys(models, 0.0)
+    for _ in range(rounds):
+        for name, encoder in encoders.items():
+            started = time.perf_counter()
+            encoder.encode_passages(texts)
+            best[name] = max(best[name], len(texts) / (time.perf_counter() - started))
+    rows = {}
+    for name, model_dir in models.items():
+        rss = subprocess.run([sys.executable, "-c", PEAK_RSS, str(model_dir / "profile.yaml"), str(exports[name])],
+                             capture_output=True, text=True, check=True, cwd=REPO).stdout.split()[-1]
+        rows[name] = {"docs_per_s": best[name], "model_mib": (exports[name] / "model.onnx").stat().st_size / 2**20,
+                      "peak_rss_mib": float(rss)}
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shopee", type=Path, required=True)
@@ -102,6 +149,10 @@ def main() -> None:
     parser.add_argument("--lora", action="store_true")
     parser.add_argument("--hard-negatives", action="store_true",
                         help="also train with one mined hard negative per pair, side by side with in-batch negatives only")
+    parser.add_argument("--student-layers", type=int, default=0,
+                        help="also distil a student with this many of the fine-tuned teacher's layers")
+    parser.add_argument("--student-learning-rate", type=float, default=1e-4)
+    parser.add_argument("--student-epochs", type=int, default=1)
     args = parser.parse_args()
 
     from lingodex.settings import load_settings
@@ -129,19 +180,40 @@ def main() -> None:
     variants = [("fine-tuned", spec)]
     if args.hard_negatives:
         variants.append(("fine-tuned, hard negatives", replace(spec, hard_negatives=True)))
-    for name, variant in variants:
-        with tempfile.TemporaryDirectory(prefix="lingodex-bench-ft-") as scratch:
-            result = finetune(base, profile, data, Path(scratch) / "model", variant)
+    speeds: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="lingodex-bench-ft-") as scratch:
+        for name, variant in variants:
+            result = finetune(base, profile, data, Path(scratch) / name, variant)
             rows[name] = (title_retrieval(result.model_dir, profile, held),
                           tatoeba_accuracy(result.model_dir, profile, args.tatoeba))
-        print(f"{name}: {result.steps} logged steps, loss {result.losses[0]:.3f} -> {result.losses[-1]:.3f}, "
-              f"{result.seconds:.0f} s", flush=True)
+            print(f"{name}: {result.steps} logged steps, loss {result.losses[0]:.3f} -> {result.losses[-1]:.3f}, "
+                  f"{result.seconds:.0f} s; {rows[name][0]}", flush=True)
+        if args.student_layers:
+            teacher = Path(scratch) / "fine-tuned"
+            student_name = f"student, {args.student_layers} layers"
+            student = distill(teacher, profile, data, Path(scratch) / "student",
+                              StudentSpec(layers=args.student_layers, learning_rate=args.student_learning_rate,
+                                          batch_size=args.batch_size, epochs=args.student_epochs))
+            rows[student_name] = (title_retrieval(student.model_dir, profile, held),
+                                  tatoeba_accuracy(student.model_dir, profile, args.tatoeba))
+            print(f"{student_name}: layers {student.layers_kept}, {student.distilled_texts} texts, cosine to the "
+                  f"teacher {student.agreement[0]:.4f} -> {student.agreement[1]:.4f}, {student.seconds:.0f} s; "
+                  f"{rows[student_name][0]}", flush=True)
+            speeds = speed({"fine-tuned": teacher, student_name: student.model_dir},
+                           [text for _, text in held.texts()][:2000], Path(scratch) / "onnx")
     print("\n| | held-out titles (queries) | nDCG@10 | Recall@10 | Tatoeba mean acc@1 | worst language change |")
     print("| --- | --- | --- | --- | --- | --- |")
     for name, (titles, tatoeba) in rows.items():
         worst = min(tatoeba, key=lambda lang: tatoeba[lang] - before[1][lang])
         print(f"| {name} | {titles['queries']} | {titles['ndcg@10']:.4f} | {titles['recall@10']:.4f} | "
               f"{np.mean(list(tatoeba.values())):.4f} | {worst} {tatoeba[worst] - before[1][worst]:+.3f} |")
+    if speeds:
+        print("\n| model (ONNX fp32, this CPU) | held-out titles/s | × teacher | model.onnx | peak RSS, load + one query |")
+        print("| --- | --- | --- | --- | --- |")
+        teacher_speed = speeds["fine-tuned"]["docs_per_s"]
+        for name, row in speeds.items():
+            print(f"| {name} | {row['docs_per_s']:.0f} | {row['docs_per_s'] / teacher_speed:.2f}× | "
+                  f"{row['model_mib']:.0f} MiB | {row['peak_rss_mib']:.0f} MiB |")
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ def finetune(base_dir: Path, profile: ModelProfile, data: TrainingData, output: 
     spec = spec or FinetuneSpec()
     if not data.pairs and not data.parallel:
         raise FinetuneError("no training pairs: give a catalog with a grouping field, or judgments")
-    model = _sentence_model(base_dir, profile, spec)
+    model = sentence_model(base_dir, profile, spec)
     negatives = mine_negatives(model, profile, data, spec.negative_margin) if spec.hard_negatives else None
     if spec.lora:
         _with_lora(model, spec)
@@ -110,13 +110,13 @@ def finetune(base_dir: Path, profile: ModelProfile, data: TrainingData, output: 
     output.mkdir(parents=True, exist_ok=True)
     transformer.save(str(output))  # the transformer and tokenizer only: a plain Hugging Face directory
     name = spec.name or f"{profile.name}-ft-{data.fingerprint()}"
-    profile_path = _write_profile(output, profile, name)
+    profile_path = write_profile(output, profile, name)
     _write_card(output, base_dir, profile, name, data, spec, losses, seconds)
     log.info(f"fine-tuned {profile.name} -> {name} in {seconds:.0f} s; profile {profile_path}")
     return FinetuneResult(output, profile_path, len(losses), losses, seconds)
 
 
-def _sentence_model(base_dir: Path, profile: ModelProfile, spec: FinetuneSpec) -> SentenceTransformer:
+def sentence_model(base_dir: Path, profile: ModelProfile, spec: FinetuneSpec) -> SentenceTransformer:
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.models import Normalize, Pooling, Transformer
@@ -189,11 +189,11 @@ def _train(model: Any, profile: ModelProfile, data: TrainingData, spec: Finetune
     if len(rows) < spec.batch_size:
         raise FinetuneError(f"{len(rows)} training pairs are fewer than one batch ({spec.batch_size}); lower the "
                             "batch size or give more groups")
-    dataset: Any = _dataset(rows, spec.seed)
+    dataset: Any = shuffled_dataset(rows, spec.seed)
     if negatives is not None:  # catalog triplets and parallel pairs: two datasets, batches drawn from one at a time
         parallel = rows[len(data.pairs):]
         triplets = [(anchor, positive, negative) for (anchor, positive), negative in zip(data.pairs, negatives, strict=True)]
-        dataset = {"catalog": _dataset(triplets, spec.seed), **({"parallel": _dataset(parallel, spec.seed)} if parallel else {})}
+        dataset = {"catalog": shuffled_dataset(triplets, spec.seed), **({"parallel": shuffled_dataset(parallel, spec.seed)} if parallel else {})}
     losses: list[float] = []
 
     class Losses(TrainerCallback):
@@ -218,7 +218,7 @@ def _train(model: Any, profile: ModelProfile, data: TrainingData, spec: Finetune
     return losses
 
 
-def _dataset(rows: Sequence[tuple[str, ...]], seed: int) -> Any:
+def shuffled_dataset(rows: Sequence[tuple[str, ...]], seed: int) -> Any:
     """Rows as a datasets.Dataset with columns anchor, positive (and negative), shuffled by ``seed``."""
     from datasets import Dataset
 
@@ -228,7 +228,7 @@ def _dataset(rows: Sequence[tuple[str, ...]], seed: int) -> Any:
     return Dataset.from_dict({column: [row[n] for row in shuffled] for n, column in enumerate(columns)})
 
 
-def _write_profile(output: Path, base: ModelProfile, name: str) -> Path:
+def write_profile(output: Path, base: ModelProfile, name: str) -> Path:
     profile = {**base.model_dump(), "name": name, "source": str(output.resolve())}
     path = output / PROFILE_FILE
     path.write_text(f"# fine-tuned from {base.name} by `lingodex finetune`; set encoder.profile to this file\n"

@@ -216,11 +216,15 @@ def finetune(
                                                    "x the positive: closer ones may be the same product.")] = 0.05,
     seed: Annotated[int, typer.Option()] = 13,
     name: Annotated[str | None, typer.Option(help="The new profile's name (default <base>-ft-<data hash>).")] = None,
+    student_layers: Annotated[int, typer.Option(min=0, help="Also distil a faster student with this many of the "
+                                                "fine-tuned model's layers (e.g. 6 of 12), written beside it.")] = 0,
+    student_learning_rate: Annotated[float, typer.Option()] = 1e-4,
 ) -> None:
     """Fine-tune the configured encoder on pairs of listings of one product, and write it as a new model + profile.
 
     Then set encoder.profile to the printed profile.yaml, and `lingodex reindex` builds a version with it.
     """
+    from lingodex.encoder.distill import StudentSpec, distill, student_layers_of
     from lingodex.encoder.finetune import FinetuneSpec, TrainingData, finetune as train
     from lingodex.encoder.models.model_source import resolve_model_dir
     from lingodex.encoder.profile import load_profile
@@ -242,6 +246,8 @@ def finetune(
     settings = state.settings.encoder
     profile = load_profile(settings.profile)
     base = resolve_model_dir(profile, settings.models_dir)
+    if student_layers:
+        student_layers_of(base, student_layers)  # a wrong layer count fails now, not after the fine-tune
     spec = FinetuneSpec(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed, lora=lora,
                         hard_negatives=hard_negatives, negative_margin=negative_margin, name=name or "")
     data = TrainingData(pairs, extra, {"catalog": str(catalog), "group_field": group_field, "text_field": text_field,
@@ -253,8 +259,18 @@ def finetune(
                   f"{skipped:,} records without {group_field} or {text_field}), {len(extra):,} parallel pairs")
     result = train(base, profile, data, target, spec)
     console.print(f"trained in {result.seconds:.0f} s, loss {result.losses[0]:.3f} → {result.losses[-1]:.3f}\n"
-                  f"model: {result.model_dir}\nprofile: {result.profile_path}\nnext: set encoder.profile to that "
-                  "file (LINGODEX_ENCODER__PROFILE), `lingodex model export`, then `lingodex reindex`")
+                  f"model: {result.model_dir}\nprofile: {result.profile_path}")
+    if student_layers:
+        tuned = load_profile(str(result.profile_path))
+        student = distill(result.model_dir, tuned, data, target.with_name(f"{target.name}-student{student_layers}"),
+                          StudentSpec(layers=student_layers, batch_size=batch_size, learning_rate=student_learning_rate,
+                                      seed=seed, epochs=epochs, name=f"{tuned.name}-student{student_layers}"))
+        console.print(f"student of {student_layers} layers (the teacher's {student.layers_kept}) distilled in "
+                      f"{student.seconds:.0f} s from {student.distilled_texts:,} texts, mean cosine to the teacher "
+                      f"{student.agreement[0]:.3f} → {student.agreement[1]:.3f}\nmodel: {student.model_dir}\n"
+                      f"profile: {student.profile_path}")
+    console.print("next: set encoder.profile to a profile above (LINGODEX_ENCODER__PROFILE), `lingodex model export`, "
+                  "then `lingodex reindex`")
 
 
 @app.command()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lingodex.encoder.export.onnx_export import ExportSpec, exported_model
-from lingodex.encoder.finetune import CARD, FinetuneSpec, TrainingData, _sentence_model, finetune, mine_negatives
+from lingodex.encoder.finetune import CARD, FinetuneSpec, TrainingData, finetune, mine_negatives, sentence_model
 from lingodex.encoder.profile import ModelProfile, load_profile
 
 PAIRS = [(f"{noun} {size}", f"{noun} {size} original") for noun in
@@ -73,7 +73,7 @@ def grouped_data() -> TrainingData:
 
 def test_mined_negatives_are_never_texts_of_the_anchors_own_group(model_dir: Path, profile: ModelProfile) -> None:
     data = grouped_data()
-    model = _sentence_model(model_dir, profile, FinetuneSpec(max_tokens=16))
+    model = sentence_model(model_dir, profile, FinetuneSpec(max_tokens=16))
     negatives = mine_negatives(model, profile, data, margin=0.05)
     assert len(negatives) == len(PAIRS)
     assert all(negative.split()[0] != group for negative, group in zip(negatives, data.pair_groups, strict=True))

@@ -22,15 +22,19 @@ PRODUCTS = {"kettle": ["Electric kettle 1.7 l", "Kettle electric 1,7 liter", "St
             "mat": ["Yoga mat non-slip", "Non slip yoga mat", "Anti-slip exercise mat"]}
 
 
-def test_finetune_writes_a_model_reindex_serves_it_and_eval_compares_both_versions(settings: Settings, client: OpenSearch, index_name: str,
-                                                                tmp_path: Path) -> None:
-    catalog = tmp_path / "catalog.csv"
+def write_catalog(catalog: Path) -> Path:
     with catalog.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "title", "group"])
         writer.writerows([f"{group}-{n}", title, group] for group, titles in PRODUCTS.items()
                          for n, title in enumerate(titles))
         writer.writerow(["orphan", "A record without a group", ""])
+    return catalog
+
+
+def test_finetune_writes_a_model_reindex_serves_it_and_eval_compares_both_versions(settings: Settings, client: OpenSearch, index_name: str,
+                                                                tmp_path: Path) -> None:
+    catalog = write_catalog(tmp_path / "catalog.csv")
     done = lingodex(settings, tmp_path, "finetune", str(catalog), "--group-field", "group", "--batch-size", "4",
                     "--epochs", "2", "--learning-rate", "1e-4", "--name", "e5-small-shop", "--output", str(tmp_path / "model"))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -67,3 +71,25 @@ def test_finetune_writes_a_model_reindex_serves_it_and_eval_compares_both_versio
     report = json.loads(compared.stdout)
     assert set(report) == {before, serving}
     assert all(report[name]["dense"]["queries"]["all"] == len(PRODUCTS) for name in report)
+
+
+def test_finetune_with_a_student_writes_a_shallower_model_beside_the_teacher(settings: Settings, tmp_path: Path) -> None:
+    from transformers import AutoConfig
+
+    catalog = write_catalog(tmp_path / "catalog.csv")
+    done = lingodex(settings, tmp_path, "finetune", str(catalog), "--group-field", "group", "--batch-size", "4",
+                    "--learning-rate", "1e-4", "--name", "e5-small-shop", "--output", str(tmp_path / "model"),
+                    "--student-layers", "3")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "student of 3 layers (the teacher's [0, 6, 11])" in " ".join(done.stdout.split())
+    student = tmp_path / "model-student3"
+    assert AutoConfig.from_pretrained(student, local_files_only=True).num_hidden_layers == 3
+    assert load_profile(str(student / "profile.yaml")).name == "e5-small-shop-student3"
+
+
+def test_a_student_as_deep_as_the_teacher_is_refused_before_any_training(settings: Settings, tmp_path: Path) -> None:
+    catalog = write_catalog(tmp_path / "catalog.csv")
+    done = lingodex(settings, tmp_path, "finetune", str(catalog), "--group-field", "group", "--batch-size", "4",
+                    "--output", str(tmp_path / "model"), "--student-layers", "12")
+    assert "a student needs between 1 and 11 layers (the teacher has 12); got 12" in one_error_line(done)
+    assert not (tmp_path / "model").exists()
