@@ -2,7 +2,8 @@
 
     python bench/finetune.py --shopee ../shared/data/shopee/dev.csv --tatoeba ../shared/data/tatoeba \
         [--pairs-per-group 2] [--parallel-per-language 100] [--epochs 1] [--lora] [--hard-negatives] \
-        [--student-layers 6 [--student-epochs 1] [--student-learning-rate 1e-4]]
+        [--student-layers 6 [--student-epochs 1] [--student-learning-rate 1e-4] [--distill-reference]
+         [--teacher <a fine-tuned model of an earlier run>]]
 
 Shopee groups (`label_group`: listings of one product) are split 70/30 by a stable hash of the group
 (ingest/training_pairs.py), never by pair. The model is trained on pairs of listings of the 70 % groups
@@ -17,7 +18,8 @@ sentences use).
 
 With --student-layers, a student with that many of the fine-tuned teacher's layers is distilled from it
 (encoder/distill.py, as `lingodex finetune --student-layers`) on the training groups' titles and the parallel
-sentences, measured the same way, and both are exported to ONNX fp32 (the precision fine-tuned models run in on a
+sentences (with --distill-reference also the 4,000 reference sentences of 20 languages shipped for centring,
+Tatoeba lines 0-199), measured the same way, and both are exported to ONNX fp32 (the precision fine-tuned models run in on a
 CPU) and timed on the held-out titles, interleaved, in this one process: docs/s, model file size, and each one's
 peak RSS in a fresh process that loads it and embeds one query (as `lingodex search` does).
 """
@@ -43,6 +45,7 @@ from lingodex.encoder.distill import StudentSpec, distill  # noqa: E402
 from lingodex.encoder.finetune import FinetuneSpec, TrainingData, finetune  # noqa: E402
 from lingodex.encoder.models.model_source import resolve_model_dir  # noqa: E402
 from lingodex.encoder.profile import ModelProfile, load_profile  # noqa: E402
+from lingodex.ingest.centring import read_reference_sentences  # noqa: E402
 from lingodex.ingest.training_pairs import GroupedTexts  # noqa: E402
 
 EVAL_LINES, TRAIN_LINES = range(200, 600), range(600, 1000)
@@ -153,6 +156,10 @@ def main() -> None:
                         help="also distil a student with this many of the fine-tuned teacher's layers")
     parser.add_argument("--student-learning-rate", type=float, default=1e-4)
     parser.add_argument("--student-epochs", type=int, default=1)
+    parser.add_argument("--distill-reference", action="store_true",
+                        help="also teach the student the reference sentences shipped for centring (20 languages)")
+    parser.add_argument("--teacher", type=Path,
+                        help="a model fine-tuned by an earlier run with the same arguments: measured, not trained again")
     args = parser.parse_args()
 
     from lingodex.settings import load_settings
@@ -183,6 +190,11 @@ def main() -> None:
     speeds: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="lingodex-bench-ft-") as scratch:
         for name, variant in variants:
+            if args.teacher and name == "fine-tuned":
+                (Path(scratch) / name).symlink_to(args.teacher.resolve())
+                rows[name] = (title_retrieval(args.teacher, profile, held), tatoeba_accuracy(args.teacher, profile, args.tatoeba))
+                print(f"{name}: {args.teacher} (not trained again); {rows[name][0]}", flush=True)
+                continue
             result = finetune(base, profile, data, Path(scratch) / name, variant)
             rows[name] = (title_retrieval(result.model_dir, profile, held),
                           tatoeba_accuracy(result.model_dir, profile, args.tatoeba))
@@ -193,7 +205,8 @@ def main() -> None:
             student_name = f"student, {args.student_layers} layers"
             student = distill(teacher, profile, data, Path(scratch) / "student",
                               StudentSpec(layers=args.student_layers, learning_rate=args.student_learning_rate,
-                                          batch_size=args.batch_size, epochs=args.student_epochs))
+                                          batch_size=args.batch_size, epochs=args.student_epochs),
+                              extra_texts=read_reference_sentences()[0] if args.distill_reference else ())
             rows[student_name] = (title_retrieval(student.model_dir, profile, held),
                                   tatoeba_accuracy(student.model_dir, profile, args.tatoeba))
             print(f"{student_name}: layers {student.layers_kept}, {student.distilled_texts} texts, cosine to the "

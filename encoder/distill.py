@@ -78,14 +78,16 @@ def student_layers_of(teacher_dir: Path, layers: int) -> list[int]:
 
 
 def distill(teacher_dir: Path, profile: ModelProfile, data: TrainingData, output: Path,
-            spec: StudentSpec | None = None) -> StudentResult:
+            spec: StudentSpec | None = None, *, extra_texts: Sequence[str] = ()) -> StudentResult:
     """Build a student of ``spec.layers`` layers from the teacher in ``teacher_dir`` and train it on ``data``.
 
-    The texts taught are the corpus (the catalog's titles) and both sides of the parallel pairs; the contrastive
-    batches come from ``data.pairs``.
+    The texts taught are the corpus (the catalog's titles), both sides of the parallel pairs and ``extra_texts``
+    (unlabelled: any sentences in the languages the student must keep, such as the reference sentences shipped for
+    centring); the contrastive batches come from ``data.pairs``.
     """
     spec = spec or StudentSpec()
-    texts = sorted({text for _, text in data.corpus} | {text for pair in data.parallel for text in pair})
+    texts = sorted({text for _, text in data.corpus} | {text for pair in data.parallel for text in pair}
+                   | set(extra_texts))
     if not texts:
         raise FinetuneError("distillation needs texts: give a catalog (its titles are what the student learns)")
     model_spec = FinetuneSpec(max_tokens=spec.max_tokens, seed=spec.seed)

@@ -219,6 +219,7 @@ def finetune(
     student_layers: Annotated[int, typer.Option(min=0, help="Also distil a faster student with this many of the "
                                                 "fine-tuned model's layers (e.g. 6 of 12), written beside it.")] = 0,
     student_learning_rate: Annotated[float, typer.Option()] = 1e-4,
+    student_epochs: Annotated[int, typer.Option(min=1)] = 1,
 ) -> None:
     """Fine-tune the configured encoder on pairs of listings of one product, and write it as a new model + profile.
 
@@ -264,7 +265,7 @@ def finetune(
         tuned = load_profile(str(result.profile_path))
         student = distill(result.model_dir, tuned, data, target.with_name(f"{target.name}-student{student_layers}"),
                           StudentSpec(layers=student_layers, batch_size=batch_size, learning_rate=student_learning_rate,
-                                      seed=seed, epochs=epochs, name=f"{tuned.name}-student{student_layers}"))
+                                      seed=seed, epochs=student_epochs, name=f"{tuned.name}-student{student_layers}"))
         console.print(f"student of {student_layers} layers (the teacher's {student.layers_kept}) distilled in "
                       f"{student.seconds:.0f} s from {student.distilled_texts:,} texts, mean cosine to the teacher "
                       f"{student.agreement[0]:.3f} → {student.agreement[1]:.3f}\nmodel: {student.model_dir}\n"

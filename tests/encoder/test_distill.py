@@ -14,6 +14,9 @@ from lingodex.encoder.profile import ModelProfile, load_profile
 from tests.encoder.test_finetune import PAIRS, PARALLEL
 
 
+EXTRA = ["Der Zug kommt um acht Uhr an.", "火车八点到。"]  # unlabelled sentences in languages to keep
+
+
 def catalog() -> TrainingData:
     groups = [anchor.split()[0] for anchor, _ in PAIRS]
     corpus = sorted({(group, text) for group, pair in zip(groups, PAIRS, strict=True) for text in pair})
@@ -24,7 +27,7 @@ def catalog() -> TrainingData:
 def student(model_dir: Path, profile: ModelProfile, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     output = tmp_path_factory.mktemp("student") / "model"
     spec = StudentSpec(layers=4, epochs=2, batch_size=8, learning_rate=2e-4, max_tokens=16)
-    return distill(model_dir, profile, catalog(), output, spec)
+    return distill(model_dir, profile, catalog(), output, spec, extra_texts=EXTRA)
 
 
 def test_kept_layers_are_evenly_spaced_and_keep_the_first_and_the_last() -> None:
@@ -54,7 +57,7 @@ def test_the_student_embeds_closer_to_its_teacher_after_training(student) -> Non
 def test_the_card_names_the_teacher_the_layers_kept_and_the_texts_taught(student, model_dir: Path) -> None:  # noqa: ANN001
     card = json.loads((student.model_dir / CARD).read_text())
     assert card["teacher"]["source"] == str(model_dir) and card["student"]["layers_kept"] == [0, 4, 7, 11]
-    assert card["data"]["distilled_texts"] == student.distilled_texts == 2 * (64 + 8)  # query + passage prefix each
+    assert card["data"]["distilled_texts"] == student.distilled_texts == 2 * (64 + 8 + len(EXTRA))  # both prefixes
     assert card["student"]["cosine_to_teacher"]["after"] == round(student.agreement[1], 4)
 
 
