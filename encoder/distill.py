@@ -26,8 +26,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from lingodex.encoder.finetune import (CARD, FinetuneError, FinetuneSpec, TrainingData, sentence_model,
-                                       shuffled_dataset, write_profile)
+from lingodex.encoder.finetune import (FinetuneError, FinetuneSpec, TrainingData, sentence_model, shuffled_dataset,
+                                       write_card, write_profile)
 from lingodex.encoder.models.model_source import model_fingerprint
 from lingodex.encoder.profile import ModelProfile
 
@@ -191,16 +191,14 @@ def _write_card(result: StudentResult, teacher_dir: Path, profile: ModelProfile,
                 pairs: int) -> None:
     output, layers, texts, seconds = result.model_dir, result.layers_kept, result.distilled_texts, result.seconds
     fingerprint = model_fingerprint(teacher_dir)
-    card: dict[str, Any] = {"name": name, "teacher": {"profile": profile.name, "source": str(teacher_dir),
-                                                      "fingerprint": fingerprint},
-            "student": {"layers_kept": layers, "cosine_to_teacher": {"before": round(result.agreement[0], 4),
-                                                                      "after": round(result.agreement[1], 4)}},
-            "data": {"distilled_texts": texts, "pairs": pairs}, "spec": asdict(spec), "seconds": round(seconds, 1)}
-    (output / CARD).write_text(json.dumps(card, indent=2, ensure_ascii=False), encoding="utf-8")
-    (output / "README.md").write_text(
-        f"# {name}\n\nDistilled by lingodex from {profile.name} ({teacher_dir}, fingerprint "
-        f"{fingerprint}): its layers {layers} kept, trained to reproduce its embeddings of "
-        f"{texts} prefixed texts (MSE) and on {pairs} catalog pairs (MultipleNegativesRankingLoss); "
-        f"{spec.epochs} epoch(s), batch {spec.batch_size}, learning rate {spec.learning_rate}, seed {spec.seed}, "
-        f"{seconds:.0f} s. Prefixes as the teacher: queries {profile.query_prefix!r}, passages "
-        f"{profile.passage_prefix!r}; {profile.pooling} pooling. Details: {CARD}.\n", encoding="utf-8")
+    card: dict[str, Any] = {
+        "name": name,
+        "teacher": {"profile": profile.name, "source": str(teacher_dir), "fingerprint": fingerprint},
+        "student": {"layers_kept": layers, "cosine_to_teacher": {"before": round(result.agreement[0], 4),
+                                                                  "after": round(result.agreement[1], 4)}},
+        "data": {"distilled_texts": texts, "pairs": pairs}, "spec": asdict(spec), "seconds": round(seconds, 1)}
+    write_card(output, card, f"Distilled by lingodex from {profile.name} ({teacher_dir}, fingerprint {fingerprint}): "
+               f"its layers {layers} kept, trained to reproduce its embeddings of {texts} prefixed texts (MSE) and on "
+               f"{pairs} catalog pairs (MultipleNegativesRankingLoss); {spec.epochs} epoch(s), batch {spec.batch_size}, "
+               f"learning rate {spec.learning_rate}, seed {spec.seed}, {seconds:.0f} s. Prefixes as the teacher: "
+               f"queries {profile.query_prefix!r}, passages {profile.passage_prefix!r}; {profile.pooling} pooling.")

@@ -243,12 +243,16 @@ def _write_card(output: Path, base_dir: Path, base: ModelProfile, name: str, dat
                      **data.description},
             "spec": asdict(spec), "loss": {"first": losses[0] if losses else None, "last": losses[-1] if losses else None},
             "seconds": round(seconds, 1)}
+    write_card(output, card, f"Fine-tuned by lingodex from {base.name} ({base.source}, fingerprint "
+               f"{card['base']['fingerprint']}) on {len(data.pairs)} catalog pairs and {len(data.parallel)} parallel "
+               f"sentence pairs (data hash {card['data']['hash']}) with sentence-transformers' "
+               f"MultipleNegativesRankingLoss{' and LoRA adapters, merged' if spec.lora else ''}; {spec.epochs} "
+               f"epoch(s), batch {spec.batch_size}, learning rate {spec.learning_rate}, seed {spec.seed}, "
+               f"{seconds:.0f} s. Prefixes as the base: queries {base.query_prefix!r}, passages "
+               f"{base.passage_prefix!r}; {base.pooling} pooling.")
+
+
+def write_card(output: Path, card: dict[str, Any], summary: str) -> None:
+    """The model card twice: as JSON for tools (lingodex-finetune.json), as a README for people."""
     (output / CARD).write_text(json.dumps(card, indent=2, ensure_ascii=False), encoding="utf-8")
-    (output / "README.md").write_text(
-        f"# {name}\n\nFine-tuned by lingodex from {base.name} ({base.source}, fingerprint "
-        f"{card['base']['fingerprint']}) on {len(data.pairs)} catalog pairs and {len(data.parallel)} parallel "
-        f"sentence pairs (data hash {card['data']['hash']}) with sentence-transformers' MultipleNegativesRankingLoss"
-        f"{' and LoRA adapters, merged' if spec.lora else ''}; {spec.epochs} epoch(s), batch {spec.batch_size}, "
-        f"learning rate {spec.learning_rate}, seed {spec.seed}, {seconds:.0f} s. Prefixes as the base: queries "
-        f"{base.query_prefix!r}, passages {base.passage_prefix!r}; {base.pooling} pooling. Details: {CARD}.\n",
-        encoding="utf-8")
+    (output / "README.md").write_text(f"# {card['name']}\n\n{summary} Details: {CARD}.\n", encoding="utf-8")
