@@ -26,8 +26,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from lingodex.encoder.finetune import (FinetuneError, FinetuneSpec, TrainingData, sentence_model, shuffled_dataset,
-                                       write_card, write_profile)
+from lingodex.encoder.finetune import (FinetuneError, FinetuneSpec, TrainingData, run_trainer, sentence_model,
+                                       shuffled_dataset, write_card, write_profile)
 from lingodex.encoder.models.model_source import model_fingerprint
 from lingodex.encoder.profile import ModelProfile
 
@@ -144,12 +144,8 @@ def _prune(model: Any, layers: int) -> list[int]:
 
 def _train(model: Any, profile: ModelProfile, pairs: Sequence[tuple[str, str]], texts: list[str],
            targets: list[list[float]], spec: StudentSpec) -> list[float]:
-    import tempfile
-
     from datasets import Dataset
-    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from sentence_transformers.losses import MSELoss, MultipleNegativesRankingLoss
-    from transformers import TrainerCallback
 
     datasets: dict[str, Any] = {"distill": Dataset.from_dict({"sentence": texts, "label": targets}).shuffle(seed=spec.seed)}
 
@@ -166,25 +162,8 @@ def _train(model: Any, profile: ModelProfile, pairs: Sequence[tuple[str, str]], 
         datasets["catalog"] = shuffled_dataset(pairs, spec.seed)
         losses["catalog"] = MultipleNegativesRankingLoss(model)
         prompts["catalog"] = {"anchor": profile.query_prefix, "positive": profile.passage_prefix}
-    logged: list[float] = []
-
-    class Losses(TrainerCallback):
-        def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None, **_: Any) -> None:
-            if logs and "loss" in logs:
-                logged.append(float(logs["loss"]))
-
     steps = sum(len(dataset) for dataset in datasets.values()) // spec.batch_size
-    with tempfile.TemporaryDirectory(prefix="lingodex-distill-") as scratch:
-        arguments = SentenceTransformerTrainingArguments(
-            output_dir=scratch, num_train_epochs=spec.epochs, per_device_train_batch_size=spec.batch_size,
-            learning_rate=spec.learning_rate, warmup_ratio=spec.warmup_ratio, seed=spec.seed, data_seed=spec.seed,
-            prompts=prompts or None,
-            logging_steps=max(1, steps // 20), save_strategy="no", report_to=[], dataloader_drop_last=True,
-            disable_tqdm=False)
-        trainer = SentenceTransformerTrainer(model=model, args=arguments, train_dataset=datasets, loss=losses,
-                                             callbacks=[Losses()])
-        trainer.train()
-    return logged
+    return run_trainer(model, datasets, losses, spec, steps=steps, prompts=prompts or None)
 
 
 def _write_card(result: StudentResult, teacher_dir: Path, profile: ModelProfile, name: str, spec: StudentSpec,

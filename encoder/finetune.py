@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
@@ -178,12 +178,8 @@ def mine_negatives(model: SentenceTransformer, profile: ModelProfile, data: Trai
 
 def _train(model: Any, profile: ModelProfile, data: TrainingData, spec: FinetuneSpec,
            on_log: Callable[[dict[str, float]], None] | None, negatives: Sequence[str] | None = None) -> list[float]:
-    import tempfile
-
-    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from sentence_transformers.losses import MultipleNegativesRankingLoss
     from sentence_transformers.training_args import BatchSamplers
-    from transformers import TrainerCallback
 
     rows = [*data.pairs, *data.parallel, *((positive, anchor) for anchor, positive in data.parallel)]
     if len(rows) < spec.batch_size:
@@ -194,6 +190,36 @@ def _train(model: Any, profile: ModelProfile, data: TrainingData, spec: Finetune
         parallel = rows[len(data.pairs):]
         triplets = [(anchor, positive, negative) for (anchor, positive), negative in zip(data.pairs, negatives, strict=True)]
         dataset = {"catalog": shuffled_dataset(triplets, spec.seed), **({"parallel": shuffled_dataset(parallel, spec.seed)} if parallel else {})}
+    prompts = {"anchor": profile.query_prefix, "positive": profile.passage_prefix, "negative": profile.passage_prefix}
+    return run_trainer(model, dataset, MultipleNegativesRankingLoss(model), spec, steps=len(rows) // spec.batch_size,
+                       prompts=prompts, batch_sampler=BatchSamplers.NO_DUPLICATES, on_log=on_log)
+
+
+class TrainerSpec(Protocol):
+    """The hyper-parameters every lingodex training run sets (FinetuneSpec, StudentSpec)."""
+
+    @property
+    def epochs(self) -> int: ...
+    @property
+    def batch_size(self) -> int: ...
+    @property
+    def learning_rate(self) -> float: ...
+    @property
+    def warmup_ratio(self) -> float: ...
+    @property
+    def seed(self) -> int: ...
+
+
+def run_trainer(model: Any, dataset: Any, loss: Any, spec: TrainerSpec, *, steps: int, prompts: dict[str, Any] | None,
+                batch_sampler: Any = None, on_log: Callable[[dict[str, float]], None] | None = None) -> list[float]:
+    """sentence-transformers' trainer as lingodex runs it: seeded, no checkpoints, a progress bar, about 20 logged
+    losses over the ``steps`` of an epoch; returns them in order (``dataset``/``loss``: one, or dicts by name)."""
+    import tempfile
+
+    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers.training_args import BatchSamplers
+    from transformers import TrainerCallback
+
     losses: list[float] = []
 
     class Losses(TrainerCallback):
@@ -203,17 +229,15 @@ def _train(model: Any, profile: ModelProfile, data: TrainingData, spec: Finetune
                 if on_log is not None:
                     on_log(logs)
 
-    with tempfile.TemporaryDirectory(prefix="lingodex-finetune-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="lingodex-train-") as scratch:
         arguments = SentenceTransformerTrainingArguments(
             output_dir=scratch, num_train_epochs=spec.epochs, per_device_train_batch_size=spec.batch_size,
             learning_rate=spec.learning_rate, warmup_ratio=spec.warmup_ratio, seed=spec.seed, data_seed=spec.seed,
-            batch_sampler=BatchSamplers.NO_DUPLICATES, prompts={"anchor": profile.query_prefix,
-                                                                "positive": profile.passage_prefix,
-                                                                "negative": profile.passage_prefix},
-            logging_steps=max(1, len(rows) // spec.batch_size // 20), save_strategy="no", report_to=[],
-            dataloader_drop_last=True, disable_tqdm=False)
-        trainer = SentenceTransformerTrainer(model=model, args=arguments, train_dataset=dataset,
-                                             loss=MultipleNegativesRankingLoss(model), callbacks=[Losses()])
+            batch_sampler=batch_sampler or BatchSamplers.BATCH_SAMPLER, prompts=prompts,
+            logging_steps=max(1, steps // 20), save_strategy="no", report_to=[], dataloader_drop_last=True,
+            disable_tqdm=False)
+        trainer = SentenceTransformerTrainer(model=model, args=arguments, train_dataset=dataset, loss=loss,
+                                             callbacks=[Losses()])
         trainer.train()
     return losses
 
