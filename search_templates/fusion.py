@@ -39,7 +39,9 @@ def normalize(ranked: Ranked, technique: str) -> dict[str, float]:
         norm = math.sqrt(sum(score * score for score in scores)) or 1.0
         return {doc: score / norm for doc, score in ranked.hits}
     if technique == "z_score":
-        return {doc: _z_score(score, scores) for doc, score in ranked.hits}
+        mean = sum(scores) / len(scores)
+        std = math.sqrt(sum((value - mean) ** 2 for value in scores) / (len(scores) - 1)) if len(scores) > 1 else 0.0
+        return {doc: _z_score(score, mean, std, scores) for doc, score in ranked.hits}
     raise ValueError(f"unknown normalization technique {technique!r}")
 
 
@@ -50,9 +52,7 @@ def _min_max(score: float, low: float, high: float) -> float:
     return normalized if normalized != 0.0 else MIN_SCORE
 
 
-def _z_score(score: float, scores: list[float]) -> float:
-    mean = sum(scores) / len(scores)
-    std = math.sqrt(sum((value - mean) ** 2 for value in scores) / (len(scores) - 1)) if len(scores) > 1 else 0.0
+def _z_score(score: float, mean: float, std: float, scores: list[float]) -> float:
     if score == mean:  # neural-search's edge cases, kept as it has them
         return max(scores)
     if std == 0:

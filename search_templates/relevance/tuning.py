@@ -3,8 +3,10 @@
 Lexical boosts first (search_templates/relevance/lexical_tuning.py), since they change
 the lexical hits that fusion mixes. Then each query's two sub-query windows
 are fetched once (one `_msearch/template`); every fusion candidate is fused
-here with the arithmetic neural-search uses (tested equal), so a grid of
-hundreds of candidates costs no further queries. Queries are split by a stable
+here with the arithmetic neural-search uses (tested equal), as array
+arithmetic over all queries at once (search_templates/relevance/fusion_grid.py),
+so a grid of hundreds of candidates costs no further queries and seconds, not
+hours, on thousands of judged queries. Queries are split by a stable
 hash of their id: the candidate chosen on the tuning part is reported on the
 held-out part, where a parameter set that only fits the tuning queries shows.
 
@@ -33,6 +35,7 @@ import yaml
 from lingodex.search_templates import fusion
 from lingodex.search_templates.relevance.choice import OBJECTIVE, POOLED, LanguageOutcome, pick, split
 from lingodex.search_templates.relevance.evaluation import JudgedQuery, Report, evaluate, ranking
+from lingodex.search_templates.relevance.fusion_grid import FusionGrid, grid_report
 from lingodex.search_templates.relevance.lexical_tuning import prepare_queries, tune_boosts
 from lingodex.search_templates.query_builder import SearchQuery
 from lingodex.search_templates.search_params import LanguageParams, SearchParams
@@ -95,6 +98,7 @@ def _widened(params: LanguageParams, depth: int) -> LanguageParams:
 
 
 def score(judged: Sequence[JudgedQuery], windows: Windows, languages: dict[str, str], params: LanguageParams) -> Report:
+    """Every metric of one candidate, fused query by query in Python and scored by trec_eval (the grid's reference)."""
     run = {}
     for query in judged:
         cut = [fusion.Ranked(ranked.hits[:params.window]) for ranked in windows[query.id]]
@@ -132,7 +136,10 @@ def tune_windows(params: SearchParams, judged: Sequence[JudgedQuery], windows: W
                  held_out: float, min_queries: int, min_window: int) -> tuple[SearchParams, list[LanguageOutcome]]:
     """The fusion stage of `tune`, over windows already fetched."""
     tuning_all, kept_out_all = split(judged, held_out)
-    pooled = choose(POOLED, tuning_all, kept_out_all, windows, languages, params.default, min_window=min_window)
+    grid = FusionGrid(judged, windows)
+    grid.prime(candidates(params.default, min_window))
+    pooled = choose(POOLED, tuning_all, kept_out_all, windows, languages, params.default, min_window=min_window,
+                    grid=grid)
     default = pooled.chosen
     by_language: dict[str, list[JudgedQuery]] = defaultdict(list)
     for query in judged:
@@ -144,7 +151,7 @@ def tune_windows(params: SearchParams, judged: Sequence[JudgedQuery], windows: W
         if len(tuning) < min_queries:
             continue  # too few to tell a choice from noise: the language keeps its entry, or follows the pooled default
         outcome = choose(lang, tuning, kept_out, windows, languages, params.for_language(lang),
-                         min_window=min_window, pooled=default)
+                         min_window=min_window, pooled=default, grid=grid)
         outcomes.append(outcome)
         overrides[lang] = _differences(outcome.chosen, default)
     return SearchParams(default=default, languages={lang: diff for lang, diff in overrides.items() if diff}), outcomes
@@ -152,15 +159,18 @@ def tune_windows(params: SearchParams, judged: Sequence[JudgedQuery], windows: W
 
 def choose(lang: str, tuning: Sequence[JudgedQuery], kept_out: Sequence[JudgedQuery], windows: Windows,
            languages: dict[str, str], before: LanguageParams, *, min_window: int = 1,
-           pooled: LanguageParams | None = None) -> LanguageOutcome:
+           pooled: LanguageParams | None = None, grid: FusionGrid | None = None) -> LanguageOutcome:
     """The plainest fusion the tuning queries cannot tell from the grid's best, if held-out queries confirm it.
 
-    Among equally plain candidates the current parameters come first, then the pooled choice.
+    Among equally plain candidates the current parameters come first, then the pooled choice. ``grid``: the
+    windows as arrays, when the caller shares them between languages.
     """
+    grid = grid or FusionGrid([*tuning, *kept_out], windows)
     weaker = _weaker_sub_query(tuning, windows, languages)
-    grid = sorted([before, *candidates(before, min_window)],
-                  key=lambda params: (_lean(params, weaker), params != before, params != pooled))
-    return pick(lang, grid, before, tuning, kept_out, lambda queries, params: score(queries, windows, languages, params))
+    ordered = sorted([before, *candidates(before, min_window)],
+                     key=lambda params: (_lean(params, weaker), params != before, params != pooled))
+    return pick(lang, ordered, before, tuning, kept_out,
+                lambda queries, params: grid_report(grid, queries, params, languages))
 
 
 def _weaker_sub_query(judged: Sequence[JudgedQuery], windows: Windows, languages: dict[str, str]) -> int | None:
