@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import signal
+import socket
 import sys
 import time
 import uuid
@@ -635,13 +636,26 @@ def serve(
     from lingodex.serving import create_app
 
     settings = state.settings
+    host, port = host or settings.serve.host, port or settings.serve.port
+    check_port_free(host, port)  # before the encoder loads (seconds, a GB): a taken port is a one-line error now
     searcher = build_searcher(settings)  # loads the encoder: every request after this one is served warm
     api = create_app(settings.serve, searcher, settings.ingest.alias)
     # uvicorn answers SIGTERM by finishing the requests in flight, then hands the signal back to the handler it
     # found: make that one a no-op, so that a graceful stop exits 0 rather than as a load cut short (143)
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
-    uvicorn.run(api, host=host or settings.serve.host, port=port or settings.serve.port,
-                timeout_graceful_shutdown=30, log_level="info")
+    uvicorn.run(api, host=host, port=port, timeout_graceful_shutdown=30, log_level="info")
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse, naming the address and what to do, when nothing could listen on ``host``:``port``."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no obstacle
+            probe.bind((host, port))
+    except OSError as error:
+        raise RuntimeError(f"cannot listen on {host}:{port} ({error.strerror or error}): stop what uses that port, "
+                           "or choose another with --port or serve.port") from error
 
 
 @app.command()

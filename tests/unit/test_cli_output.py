@@ -1,8 +1,11 @@
-"""Machine-readable output: `--format json` prints one JSON document and nothing else."""
+"""What the CLI prints: `--format json` one JSON document and nothing else; a failure one line."""
 
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -28,3 +31,16 @@ def test_an_unknown_output_format_is_refused(tmp_path: Path, monkeypatch) -> Non
     monkeypatch.setenv("LINGODEX_HOME", str(tmp_path))
     result = CliRunner().invoke(app, ["job", "abc123", "--format", "yaml"])
     assert result.exit_code != 0 and "is not one of table, json" in result.output
+
+
+def test_serve_on_a_port_in_use_fails_in_one_line_before_loading_the_encoder() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-c", "from lingodex.cli import run; run()", "serve", "--host",
+                                 "127.0.0.1", "--port", str(port)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: cannot listen on 127.0.0.1:{port} (Address already in use): stop what uses that port, "
+        "or choose another with --port or serve.port"]
