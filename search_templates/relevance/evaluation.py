@@ -98,6 +98,11 @@ def evaluate(judged: Sequence[JudgedQuery], run: Run, languages: dict[str, str])
     per_query = {qid: {"ndcg@10": deep[qid]["ndcg_cut_10"], "recall@10": deep[qid]["recall_10"],
                        "recall@100": deep[qid]["recall_100"], "mrr@10": top10[qid]["recip_rank"]}
                  for qid in qrels if qid in deep}
+    return report_of(per_query, languages)
+
+
+def report_of(per_query: dict[str, dict[str, float]], languages: dict[str, str]) -> Report:
+    """Per-query metrics as a report: their means over all queries and per query language."""
     groups: dict[str, list[str]] = defaultdict(list)
     for qid in per_query:
         groups[languages.get(qid, "und")].append(qid)
@@ -113,4 +118,5 @@ def _cut(run: Run, depth: int) -> Run:
 
 
 def _mean(per_query: dict[str, dict[str, float]], ids: list[str]) -> dict[str, float]:
-    return {metric: sum(per_query[qid][metric] for qid in ids) / len(ids) if ids else 0.0 for metric in METRICS}
+    metrics = list(next(iter(per_query.values()), dict.fromkeys(METRICS)))  # those the queries were scored on
+    return {metric: sum(per_query[qid][metric] for qid in ids) / len(ids) if ids else 0.0 for metric in metrics}

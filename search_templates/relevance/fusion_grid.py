@@ -1,7 +1,7 @@
 """nDCG@10 of many fusion candidates over windows fetched once: the grid `tune` searches, as array arithmetic.
 
 Fusing each query in Python and scoring each candidate with trec_eval made
-`tune` cost hours on 12,000 judged queries (≈ 320 candidates × every query).
+`tune` cost hours on 12,000 judged queries (hundreds of candidates × every query).
 Here each query becomes one row over the union of its two windows' hits,
 columns in document-id order so that equal scores rank as `fusion.ordered`
 ranks them (id ascending). Each list is normalised by `fusion.normalize`
@@ -13,14 +13,14 @@ it equal, query by query, to fusing in Python and scoring with pytrec_eval.
 
 from __future__ import annotations
 
-from collections import OrderedDict, defaultdict
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from lingodex.search_templates import fusion
 from lingodex.search_templates.relevance.choice import OBJECTIVE
-from lingodex.search_templates.relevance.evaluation import JudgedQuery, Report
+from lingodex.search_templates.relevance.evaluation import JudgedQuery, Report, report_of
 from lingodex.search_templates.search_params import LanguageParams
 
 CUTOFF = 10
@@ -94,7 +94,7 @@ class FusionGrid:
                     for doc, value in fusion.normalize(fusion.Ranked(ranked.hits[:window]), technique).items():
                         values[which, row, where[doc]] = value
             self._normalized[key] = values
-            while len(self._normalized) > 2:  # a window's two techniques at a time: each is two query × column arrays
+            while len(self._normalized) > 2:  # prime() needs one at a time; each is two query × column arrays
                 self._normalized.popitem(last=False)
         return self._normalized[key]
 
@@ -131,8 +131,9 @@ def _combined(normalized: np.ndarray, weights: Sequence[float], technique: str) 
     return np.where(total > 0, combined, 0.0)
 
 
-def _ideal_dcg(grades: object) -> float:
-    best = sorted((grade for grade in grades if grade > 0), reverse=True)[:CUTOFF]  # type: ignore[attr-defined]
+def _ideal_dcg(grades: Iterable[int]) -> float:
+    """trec_eval's ideal: every judged relevant document, best grade first, whether retrieved or not."""
+    best = sorted((grade for grade in grades if grade > 0), reverse=True)[:CUTOFF]
     return float(sum(grade * _DISCOUNT[rank] for rank, grade in enumerate(best)))
 
 
@@ -141,13 +142,4 @@ def grid_report(grid: FusionGrid, queries: Sequence[JudgedQuery], params: Langua
     """``queries``' nDCG@10 under ``params`` as an evaluation report (the one metric tuning chooses by)."""
     values = grid.ndcg(params)
     per_query = {query.id: {OBJECTIVE: float(values[grid.row[query.id]])} for query in queries if query.id in grid.row}
-    groups: dict[str, list[str]] = defaultdict(list)
-    for qid in per_query:
-        groups[languages.get(qid, "und")].append(qid)
-    return Report(_mean(per_query, list(per_query)), {lang: _mean(per_query, ids) for lang, ids in sorted(groups.items())},
-                  {"all": len(per_query), **{lang: len(ids) for lang, ids in groups.items()}}, per_query,
-                  {qid: lang for lang, ids in groups.items() for qid in ids})
-
-
-def _mean(per_query: dict[str, dict[str, float]], ids: list[str]) -> dict[str, float]:
-    return {OBJECTIVE: sum(per_query[qid][OBJECTIVE] for qid in ids) / len(ids) if ids else 0.0}
+    return report_of(per_query, languages)
