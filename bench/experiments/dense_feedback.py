@@ -35,6 +35,7 @@ from scipy import sparse
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from bench.experiments.hubness import shopee_judged  # noqa: E402
 from bench.experiments.language_centring import CACHE, centre, means_by_language  # noqa: E402
 from lingodex.search_templates.relevance.choice import split  # noqa: E402
 from lingodex.search_templates.relevance.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
@@ -134,12 +135,7 @@ def main() -> None:
     queries = np.load(CACHE / f"shopee-queries-{len(rows)}.npy")
     docs = centre(docs, langs, means_by_language(docs, langs))
     queries = centre(queries, langs, means_by_language(queries, langs))
-    groups: dict[str, list[str]] = defaultdict(list)
-    for row in rows:
-        groups[row["label_group"]].append(row["posting_id"])
-    judged = [JudgedQuery(doc_id, title, lang, {mate: 1 for mate in groups[row["label_group"]] if mate != doc_id},
-                          frozenset({doc_id}))
-              for doc_id, title, row, lang in zip(ids, titles, rows, langs, strict=True) if len(groups[row["label_group"]]) > 1]
+    judged = shopee_judged(rows, langs)
     tuning, held = split(judged, 0.3)
     position = {doc_id: row for row, doc_id in enumerate(ids)}
     weights, vocabulary = bm25_matrix(titles)

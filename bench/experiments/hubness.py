@@ -136,20 +136,25 @@ def per_pair(directory: Path) -> None:
               f"rows losing > 0.005: {sum(delta < -0.005 for delta in deltas)} of {len(deltas)}")
 
 
+def shopee_judged(rows: list[dict[str, str]], langs: list[str]) -> list[JudgedQuery]:
+    """Every title with a group mate a query for its mates, its own listing excluded."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        groups[row["label_group"]].append(row["posting_id"])
+    return [JudgedQuery(row["posting_id"], row["title"], lang,
+                        {mate: 1 for mate in groups[row["label_group"]] if mate != row["posting_id"]},
+                        frozenset({row["posting_id"]}))
+            for row, lang in zip(rows, langs, strict=True) if len(groups[row["label_group"]]) > 1]
+
+
 def shopee(path: Path) -> None:
     with path.open(encoding="utf-8", newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["title"].strip()]
     ids = [row["posting_id"] for row in rows]
-    titles = [row["title"] for row in rows]
     docs = np.load(CACHE / f"shopee-passages-{len(rows)}.npy")
     queries = np.load(CACHE / f"shopee-queries-{len(rows)}.npy")
     langs = (CACHE / f"shopee-{len(rows)}.langs").read_text(encoding="utf-8").split("\n")
-    groups: dict[str, list[str]] = defaultdict(list)
-    for row in rows:
-        groups[row["label_group"]].append(row["posting_id"])
-    judged = [JudgedQuery(doc_id, title, lang, {mate: 1 for mate in groups[row["label_group"]] if mate != doc_id},
-                          frozenset({doc_id}))
-              for doc_id, title, row, lang in zip(ids, titles, rows, langs, strict=True) if len(groups[row["label_group"]]) > 1]
+    judged = shopee_judged(rows, langs)
     _, held = split(judged, 0.3)
     position = {doc_id: row for row, doc_id in enumerate(ids)}
     d = centre(docs, langs, means_by_language(docs, langs))
