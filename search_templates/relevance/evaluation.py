@@ -31,6 +31,11 @@ class JudgedQuery:
     relevant: dict[str, int]  # doc id -> grade (> 0 relevant)
     exclude: frozenset[str] = frozenset()  # never counted: e.g. the query's own document
 
+    @property
+    def scored(self) -> bool:
+        """Whether evaluation scores it: trec_eval leaves out a query with no relevant document."""
+        return any(grade > 0 for grade in self.relevant.values())
+
     def without_excluded(self, ranked: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
         """``ranked`` with the excluded documents taken out, order kept."""
         return [hit for hit in ranked if hit[0] not in self.exclude]
@@ -92,7 +97,7 @@ def run_queries(judged: Sequence[JudgedQuery], retrieve: Retrieve) -> tuple[Run,
 
 
 def evaluate(judged: Sequence[JudgedQuery], run: Run, languages: dict[str, str]) -> Report:
-    qrels = {query.id: query.relevant for query in judged if any(grade > 0 for grade in query.relevant.values())}
+    qrels = {query.id: query.relevant for query in judged if query.scored}
     deep = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10", "recall.10,100"}).evaluate(_cut(run, DEPTH))
     top10 = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"}).evaluate(_cut(run, 10))
     per_query = {qid: {"ndcg@10": deep[qid]["ndcg_cut_10"], "recall@10": deep[qid]["recall_10"],

@@ -41,7 +41,7 @@ class FusionGrid:
     """
 
     def __init__(self, judged: Sequence[JudgedQuery], windows: dict[str, list[fusion.Ranked]]) -> None:
-        scored = [query for query in judged if any(grade > 0 for grade in query.relevant.values())]
+        scored = [query for query in judged if query.scored]
         self.ids = [query.id for query in scored]
         self.row = {qid: row for row, qid in enumerate(self.ids)}
         self._lists = [windows[qid] for qid in self.ids]
