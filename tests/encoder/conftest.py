@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from lingodex.encoder.export.onnx_export import ExportSpec, exported_model
-from lingodex.encoder.models.materialize import materialize
+from lingodex.encoder.config import EncoderSettings
+from lingodex.encoder.models.model_source import resolve_model_dir
 from lingodex.encoder.runtime.onnx_encoder import OnnxEncoder
 from lingodex.encoder.profile import ModelProfile, load_profile
 
@@ -41,14 +42,14 @@ def profile() -> ModelProfile:
 
 
 @pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def model_dir(profile: ModelProfile, encoder_cache: Path) -> Path:
     os.environ["HF_HUB_OFFLINE"] = "1"  # prove nothing is fetched
-    return materialize(tmp_path_factory.mktemp("hf") / "multilingual-e5-small")
+    return resolve_model_dir(profile, EncoderSettings(cache_dir=encoder_cache).models_dir)
 
 
 @pytest.fixture(scope="session")
-def export_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("onnx")
+def export_cache(encoder_cache: Path) -> Path:
+    return EncoderSettings(cache_dir=encoder_cache).onnx_cache_dir
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,8 @@ def catalog() -> TrainingData:
 def student(model_dir: Path, profile: ModelProfile, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     output = tmp_path_factory.mktemp("student") / "model"
     spec = StudentSpec(layers=4, epochs=2, batch_size=8, learning_rate=2e-4, max_tokens=16)
-    return distill(model_dir, profile, catalog(), output, spec, extra_texts=EXTRA)
+    yield distill(model_dir, profile, catalog(), output, spec, extra_texts=EXTRA)
+    shutil.rmtree(output.parent)  # 0.4 GB, needed by this module only
 
 
 def test_kept_layers_are_evenly_spaced_and_keep_the_first_and_the_last() -> None:

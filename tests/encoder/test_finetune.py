@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,8 @@ PARALLEL = [("Hund", "dog"), ("Katze", "cat"), ("Wasserkocher", "kettle"), ("Lam
 def tuned(model_dir: Path, profile: ModelProfile, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     output = tmp_path_factory.mktemp("finetuned") / "model"
     spec = FinetuneSpec(epochs=3, batch_size=8, learning_rate=1e-4, max_tokens=16, name="e5-small-test")
-    return finetune(model_dir, profile, TrainingData(PAIRS, PARALLEL, {"catalog": "fixture"}), output, spec)
+    yield finetune(model_dir, profile, TrainingData(PAIRS, PARALLEL, {"catalog": "fixture"}), output, spec)
+    shutil.rmtree(output.parent)  # 0.5 GB, needed by this module only
 
 
 def test_the_training_loss_falls(tuned) -> None:  # noqa: ANN001

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from opensearchpy import OpenSearch
@@ -21,10 +22,10 @@ from tests.indices import drop_with_versions
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(tmp_path_factory: pytest.TempPathFactory, encoder_cache: Path) -> Settings:
     """Default settings in a scratch home; the encoder's model/export cache is shared by the session."""
     loaded = load_settings(home=tmp_path_factory.mktemp("lingodex-home"))
-    loaded.encoder.cache_dir = tmp_path_factory.mktemp("encoder-cache")
+    loaded.encoder.cache_dir = encoder_cache
     return loaded
 
 
