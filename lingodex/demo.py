@@ -26,7 +26,8 @@ REQUIRED_PLUGINS = {"opensearch-knn", "opensearch-neural-search"}
 class DemoQuery:
     lang: str
     text: str
-    expect: list[str]
+    expect: list[str]  # one of these in the hybrid top 3
+    relevant: list[str]  # every product of the query's kind in the demo catalog, any language
 
 
 def demo_catalog() -> list[dict[str, Any]]:

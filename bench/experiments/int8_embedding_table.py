@@ -1,11 +1,13 @@
-"""The int8 export with its word-embedding table fp32 (shipped) or int8: file size, memory, speed, parity.
+"""The int8 export with its word-embedding table fp32 or int8 (shipped: a scale per row): file size, memory,
+speed, parity.
 
     python bench/experiments/int8_embedding_table.py --shopee ../shared/data/shopee/dev.csv [--titles 2000] \
         [--tatoeba ../shared/data/tatoeba]
 
 The graphs are built from one fp32 export of the configured model by the shipped recipe
-(encoder/export/int8_recipe.py), which leaves the embeddings' Gather fp32, and by the same recipe with the
-table in int8: one scale for the table (onnxruntime's quantiser) or one per token row (int8_embeddings.py). Each is loaded in its own process (peak RSS after
+(encoder/export/int8_recipe.py), whose embeddings' Gather reads an int8 table with one scale per token row
+(int8_embedding_table.py), and by the same recipe with the table in fp32 or with one scale for the table
+(onnxruntime's quantiser). Each is loaded in its own process (peak RSS after
 loading and embedding one query, as `lingodex search` does) and timed on Shopee titles in one process,
 engines interleaved over rounds, best round kept. Parity: mean and minimum cosine to the fp32 graph on the
 export's probe sentences (the export's bar: mean >= 0.999, min >= 0.995).
@@ -70,10 +72,10 @@ def main() -> None:
     export_fp32(resolve_model_dir(profile, settings.encoder.models_dir), plain, 18)
     shutil.copytree(plain, fp32)
     add_pooling(fp32 / MODEL_FILE, profile.pooling, profile.normalize)
-    graphs = {"int8, fp32 embedding table (shipped)": int8_recipe.int8_graph(plain, args.work / "int8",
-                                                                             settled_int8_weights("auto")),
+    graphs = {"int8, fp32 embedding table": variant(plain, args.work / "int8-table-fp32", embedding_table="fp32"),
               "int8, int8 table, one scale": variant(plain, args.work / "int8-table", embedding_table="per_tensor"),
-              "int8, int8 table, a scale per row": variant(plain, args.work / "int8-table-rows", embedding_table="per_row")}
+              "int8, int8 table, a scale per row (shipped)": int8_recipe.int8_graph(plain, args.work / "int8",
+                                                                                   settled_int8_weights("auto"))}
     for path in graphs.values():
         add_pooling(path / MODEL_FILE, profile.pooling, profile.normalize)
     with args.shopee.open(encoding="utf-8", newline="") as handle:

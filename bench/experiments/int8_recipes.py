@@ -51,8 +51,8 @@ _spec = importlib.util.spec_from_file_location("bench_encoder", REPO / "bench" /
 bench_encoder = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_encoder)
 
-from int8_embeddings import quantize_embedding_tables  # noqa: E402  (bench/experiments/int8_embeddings.py)
 from lingodex.encoder.export import int8_recipe  # noqa: E402
+from lingodex.encoder.export.int8_embedding_table import quantize_embedding_tables  # noqa: E402
 from lingodex.encoder.export.int8_recipe import int8_graph  # noqa: E402
 from lingodex.encoder.export.onnx_export import (MODEL_FILE, WeightType, copy_tokenizer, export_fp32,  # noqa: E402
                                                  probe_sentences, settled_int8_weights)
@@ -82,12 +82,12 @@ def int4_blocks(plain: Path, out: Path, accuracy_level: int) -> Path:
 
 
 def variant(plain: Path, out: Path, *, weights: WeightType | None = None, down: str = "per_token",
-            fuse: bool = True, unpadded: bool = True, embedding_table: str = "fp32",
+            fuse: bool = True, unpadded: bool = True, embedding_table: str = "per_row",
             keep: Callable[[str], bool] = lambda node: False) -> Path:
     """The shipped recipe (encoder/export/int8_recipe.py) with some of its choices changed, from its own steps.
 
-    ``down``: per_token (shipped), per_tensor or fp32; ``embedding_table``: fp32 (shipped), per_tensor
-    (onnxruntime's quantiser on the Gather) or per_row (int8_embeddings.py); ``keep``: MatMul node names that stay fp32.
+    ``down``: per_token (shipped), per_tensor or fp32; ``embedding_table``: per_row (shipped:
+    encoder/export/int8_embedding_table.py), per_tensor (onnxruntime's quantiser on the Gather) or fp32; ``keep``: MatMul node names that stay fp32.
     """
     import onnx
     from onnx import TensorProto
@@ -134,7 +134,7 @@ def build_recipes(model_dir: Path, work: Path, pooling: str, normalize: bool) ->
         "int8, down-projections per tensor": variant(plain, work / "int8-per-tensor", down="per_tensor"),
         "int8, down-projections fp32": variant(plain, work / "int8-down-fp32", down="fp32"),
         "int8, int8 embedding table (one scale)": variant(plain, work / "int8-table", embedding_table="per_tensor"),
-        "int8, int8 embedding table (row scales)": variant(plain, work / "int8-table-rows", embedding_table="per_row"),
+        "int8, fp32 embedding table": variant(plain, work / "int8-table-fp32", embedding_table="fp32"),
         "int4 blocks, fp32 compute": int4_blocks(plain, work / "int4-fp32", accuracy_level=1),
         "int4 blocks, int8 compute": int4_blocks(plain, work / "int4-int8", accuracy_level=4),
     }

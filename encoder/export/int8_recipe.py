@@ -8,7 +8,8 @@ weight MatMul gets dynamic int8, per channel, except the FFN down-projections:
 they read the activation's output, which one batch-wide scale serves badly,
 so they get a scale per token (per_token_int8.py). Each fused attention then
 drops its padding mask on batches without padding, for MLAS flash attention
-(unpadded_attention.py). The quantiser is onnxruntime's own, told that untyped
+(unpadded_attention.py). The word-embedding table, most of the file, goes to
+int8 with a scale per token row (int8_embedding_table.py). The quantiser is onnxruntime's own, told that untyped
 tensors (the fused operator's output) are float; optimum's wrapper has no way
 to say so.
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from lingodex.encoder.export.int8_embedding_table import quantize_embedding_tables
 from lingodex.encoder.export.onnx_export import MODEL_FILE, WeightType, copy_tokenizer
 from lingodex.encoder.export.per_token_int8 import UnsupportedActivation, activation_floor, quantize_per_token
 from lingodex.encoder.export.unpadded_attention import guard_padding_masks
@@ -41,6 +43,7 @@ def int8_graph(fp32_dir: Path, out_dir: Path, weights: WeightType) -> Path:
         source.unlink()
     if floor is not None:  # else the down-projections stay fp32
         quantize_per_token(out_dir / MODEL_FILE, down, floor, unsigned_weights=weights == "u8")
+    quantize_embedding_tables(out_dir / MODEL_FILE)
     guard_padding_masks(out_dir / MODEL_FILE)
     copy_tokenizer(fp32_dir, out_dir)
     return out_dir

@@ -40,7 +40,7 @@ Precision = Literal["fp32", "int8", "fp16"]
 Int8Weights = Literal["auto", "s8", "u8"]
 WeightType = Literal["s8", "u8"]  # auto settled for this CPU
 MODEL_FILE = "model.onnx"
-EXPORT_FORMAT = 5  # bump when the export recipe below changes
+EXPORT_FORMAT = 6  # bump when the export recipe below changes
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,16 @@ def test_int8_export_fuses_attention_and_quantises_every_weight_matmul(int8_dir:
     assert {"DynamicQuantizeLinear", "MatMulInteger", "MatMulIntegerToFloat", "QuantizeLinear"} <= ops and "MatMul" not in ops
 
 
+def test_int8_export_keeps_its_word_embedding_table_in_int8_and_its_file_under_150_mb(int8_dir: Path) -> None:
+    import onnx
+
+    graph = onnx.load(str(int8_dir / "model.onnx"), load_external_data=False).graph
+    tables = {init.name: init.data_type for init in graph.initializer  # e5-small's 250k-token vocabulary (not its scales)
+              if len(init.dims) == 2 and init.dims[0] > 200_000 and init.dims[1] > 1}
+    assert list(tables.values()) == [onnx.TensorProto.INT8], tables
+    assert (int8_dir / "model.onnx").stat().st_size <= 150e6
+
+
 def test_int8_export_weights_are_the_type_this_cpus_int8_gemm_computes_exactly(int8_dir: Path) -> None:
     import onnx
 

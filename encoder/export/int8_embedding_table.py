@@ -1,15 +1,14 @@
-"""Research, not shipped: the word-embedding table in int8, one scale per token row.
+"""The word-embedding table of the int8 export in int8, with one scale per token row.
 
-The table is most of an encoder's file (e5-small: 250k tokens x 384 = 366 MiB
-of 388 in fp32) and nothing of its compute: a batch reads one row per token.
-onnxruntime's quantiser (op type Gather) stores it with one scale for the whole
-table; here each row gets its own symmetric scale, max |row| / 127, so every
-token keeps 255 levels of its own range. Both keep the export's parity, and
-both flip the demo's `[zh] 机械键盘` near-tie (the Chinese headphones back at
-rank 4), so neither is shipped (BENCHMARKS.md, "The int8 export's
-word-embedding table"). In the graph, Gather(int8 table, ids) is
-cast to float and multiplied by Gather(row scales, ids): two lookups, one cast
-and one multiplication per token.
+The table is most of an encoder's file and none of its compute (e5-small:
+250k tokens x 384 = 366 MiB of the int8 graph's 406 in fp32): a batch reads one
+row per token. Each row gets its own symmetric scale, max |row| / 127, so every
+token keeps 255 levels of its own range (onnxruntime's quantiser would give the
+whole table one scale). In the graph, Gather(int8 table, ids) is cast to float
+and multiplied by Gather(row scales, ids): two lookups, a cast and a
+multiplication per token. Position and token-type tables are short and stay fp32.
+Measured against the fp32 table in BENCHMARKS.md ("The int8 export's
+word-embedding table").
 """
 
 from __future__ import annotations
