@@ -1,6 +1,11 @@
 """Where a hybrid query's time goes at concurrency 1: encoding, each sub-query alone (page of 10 and of the fusion
 window), and the hybrid query on the cluster. Run after `bench/search_latency.py --keep-index`, on its index.
 
+The end-to-end rows start from the query text: a lexical page (no encoding), and hybrid two ways — encode, then the
+hybrid query on the cluster (what `search` does today), or the lexical window sent to the node *while* the query is
+encoded here, the dense window after, fused in this process (encoding and the lexical sub-query overlap on the two
+cores instead of running one after the other).
+
     python bench/experiments/hybrid_latency_parts.py --shopee ../shared/data/shopee/dev.csv [--queries 300]
 """
 
@@ -11,6 +16,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,11 +36,29 @@ def main() -> None:
 
     from lingodex.searching import build_searcher
     from lingodex.settings import load_settings
+    from lingodex.search_templates import fusion
+    from lingodex.search_templates.searcher import fuse
     from lingodex.search_templates.templates import DENSE, LEXICAL
 
     searcher = build_searcher(load_settings())
     docs = catalog(args.shopee, searcher.client.count(index=INDEX)["count"], searcher.detector.detect)
-    prepared = [searcher.prepare(text, index=INDEX) for text in queries(docs, args.queries, random.Random(1))]
+    texts = queries(docs, args.queries, random.Random(1))
+    prepared = [searcher.prepare(text, index=INDEX) for text in texts]
+    pool = ThreadPoolExecutor(max_workers=1)
+
+    def lexical_page(text: str) -> None:
+        searcher.search(INDEX, text, strategy="lexical")
+
+    def encoded_then_on_cluster(text: str) -> None:
+        query, _, params = searcher.prepare(text, index=INDEX)
+        searcher.fused_on_cluster(INDEX, query, params)
+
+    def lexical_while_encoding(text: str) -> None:
+        bare, _, params = searcher.prepare(text, index=INDEX, embed=False)
+        lexical = pool.submit(searcher.sub_query_many, INDEX, LEXICAL, [(bare, params)])
+        query, _, _ = searcher.prepare(text, index=INDEX)  # detects the language again: counted against this path
+        dense = searcher.sub_query_many(INDEX, DENSE, [(query, params)])
+        fusion.ordered(fuse([*lexical.result(), *dense], params))[:10]
     for query, _, params in prepared[:20]:  # warm-up
         searcher.fused_on_cluster(INDEX, query, params)
     timings: dict[str, list[float]] = {}
@@ -44,7 +68,11 @@ def main() -> None:
         work(*args)
         timings.setdefault(name, []).append((time.perf_counter() - started) * 1000)
 
-    for query, _, params in prepared:
+    for text, (query, _, params) in zip(texts, prepared, strict=True):
+        timed("end to end: lexical page (no encoding)", lexical_page, text)
+        timed("end to end: hybrid, encode then on the cluster", encoded_then_on_cluster, text)
+        timed("end to end: hybrid, lexical window sent while encoding, dense after, fused here",
+              lexical_while_encoding, text)
         page, window = replace(query, size=10), replace(query, size=params.window)
         deep = f"{params.window} hits (the window)"
         timed("encode the query", searcher.encoder.encode_queries, [query.text])
