@@ -116,17 +116,26 @@ def translation(doc_id: str) -> str:
     return f"{pair}:{i}:{'en' if side == 'x' else 'x'}"
 
 
+def top10_without_self(queries: np.ndarray, docs: np.ndarray) -> list[list[int]]:
+    """Each query's first 10 documents by exact search, its own sentence (the same row) left out."""
+    top, _ = top_k(queries, docs, 11)
+    return [[hit for hit in hits if hit != row][:10] for row, hits in enumerate(top)]
+
+
+def translation_reciprocal_ranks(ids: list[str], tops: list[list[int]]) -> np.ndarray:
+    """Per query, 1 / the rank of its translation among its hits (0 when absent)."""
+    position = {doc_id: row for row, doc_id in enumerate(ids)}
+    return np.array([next((1 / rank for rank, hit in enumerate(hits, 1) if hit == position[translation(ids[row])]), 0.0)
+                     for row, hits in enumerate(tops)])
+
+
 def tatoeba_scores(ids: list[str], truth: list[str], queries: np.ndarray, docs: np.ndarray) -> dict[str, tuple]:
     """Per query's true language: MRR@10, R@10, same-language share of the top 10 (own sentence excluded)."""
-    position = {doc_id: row for row, doc_id in enumerate(ids)}
-    top, _ = top_k(queries, docs, 11)
+    tops = top10_without_self(queries, docs)
     stats: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
-    for row, hits in enumerate(top):
-        hits = [hit for hit in hits if hit != row][:10]
-        target = position[translation(ids[row])]
-        rank = next((r for r, hit in enumerate(hits, 1) if hit == target), None)
+    for row, (hits, rr) in enumerate(zip(tops, translation_reciprocal_ranks(ids, tops), strict=True)):
         same = sum(truth[hit] == truth[row] for hit in hits) / 10
-        stats[truth[row]].append((1 / rank if rank else 0.0, 1.0 if rank else 0.0, same))
+        stats[truth[row]].append((rr, 1.0 if rr else 0.0, same))
     table = {lang: tuple(np.mean(values, axis=0)) for lang, values in stats.items()}
     table["all"] = tuple(np.mean([v for values in stats.values() for v in values], axis=0))
     return table

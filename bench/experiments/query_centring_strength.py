@@ -24,7 +24,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from bench.experiments.language_centring import (  # noqa: E402 - after the path is set
-    centre, detected, embedded, means_by_language, read_pairs, top_k, translation, unit)
+    centre, detected, embedded, means_by_language, read_pairs, top10_without_self, translation,
+    translation_reciprocal_ranks, unit)
 from lingodex.search_templates.relevance.choice import split  # noqa: E402
 from lingodex.search_templates.relevance.evaluation import JudgedQuery  # noqa: E402
 
@@ -33,14 +34,7 @@ ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 def reciprocal_ranks(ids: list[str], queries: np.ndarray, docs: np.ndarray) -> np.ndarray:
     """MRR@10 contribution of every query: its translation's reciprocal rank, its own sentence excluded."""
-    position = {doc_id: row for row, doc_id in enumerate(ids)}
-    top, _ = top_k(queries, docs, 11)
-    out = np.zeros(len(ids))
-    for row, hits in enumerate(top):
-        hits = [hit for hit in hits if hit != row][:10]
-        target = position[translation(ids[row])]
-        out[row] = next((1 / rank for rank, hit in enumerate(hits, 1) if hit == target), 0.0)
-    return out
+    return translation_reciprocal_ranks(ids, top10_without_self(queries, docs))
 
 
 def main() -> None:
