@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ from lingodex.search_templates.search_params import DEFAULT_PARAMS_FILE
 from lingodex.search_templates.searcher import HybridSearcher
 from lingodex.settings import Settings
 from tests.integration.test_cli_errors import lingodex, one_error_line
+from tests.ports import free_port
 from tests.search_fixture import fixture_products, judged_titles
 
 TOKEN = "serve-test-token-7f3a9c"
@@ -61,12 +61,6 @@ class Server:
         text = httpx.get(f"{self.url}/metrics", timeout=10).text
         return sum(float(line.split()[-1]) for line in text.splitlines()
                    if line.startswith("lingodex_embed_batch_texts_count"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

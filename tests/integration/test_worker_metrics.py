@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -17,13 +16,8 @@ from lingodex.ingesting import build_ingest_job
 from lingodex.settings import Settings
 from tests.catalogs import write_catalog
 from tests.loads import load_in_background, scratch_settings
+from tests.ports import free_port
 from lingodex.launcher import running_workers
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def scrape(port: int) -> dict[tuple[str, tuple], float]:
