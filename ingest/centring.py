@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -169,12 +170,15 @@ def estimate(sample: LanguageSums, reference: LanguageSums, min_documents: int) 
     return Centroids(languages)
 
 
-def read_reference_sentences(path: Path = REFERENCE_SENTENCES) -> tuple[list[str], list[str]]:
-    """(texts, languages) of the shipped reference sentences."""
-    texts, langs = [], []
+def read_reference_sentences(path: Path = REFERENCE_SENTENCES, per_language: int | None = None) -> tuple[list[str], list[str]]:
+    """(texts, languages) of the shipped reference sentences: all of them, or the first ``per_language`` of each."""
+    texts: list[str] = []
+    langs: list[str] = []
+    kept: Counter[str] = Counter()
     for line in path.read_text(encoding="utf-8").splitlines():
         lang, _, text = line.partition("\t")
-        if text:
+        if text and (per_language is None or kept[lang] < per_language):
+            kept[lang] += 1
             langs.append(lang)
             texts.append(text)
     return texts, langs

@@ -221,6 +221,10 @@ def finetune(
                                                 "fine-tuned model's layers (e.g. 6 of 12), written beside it.")] = 0,
     student_learning_rate: Annotated[float, typer.Option()] = 1e-4,
     student_epochs: Annotated[int, typer.Option(min=1)] = 1,
+    distill_reference: Annotated[int, typer.Option(min=0, max=200, help="Reference sentences per language (of the 200 "
+                                                   "in each of the 20 languages shipped for centring) the student also "
+                                                   "learns to embed as the teacher does, so that it keeps the languages "
+                                                   "the catalog lacks; 0: none.")] = 200,
 ) -> None:
     """Fine-tune the configured encoder on pairs of listings of one product, and write it as a new model + profile.
 
@@ -231,6 +235,7 @@ def finetune(
     from lingodex.encoder.models.model_source import resolve_model_dir
     from lingodex.encoder.profile import load_profile
     from lingodex.ingest.catalog.readers import read_records
+    from lingodex.ingest.centring import read_reference_sentences
     from lingodex.ingest.training_pairs import GroupedTexts, parallel_pairs
 
     rows, skipped = [], 0
@@ -264,9 +269,11 @@ def finetune(
                   f"model: {result.model_dir}\nprofile: {result.profile_path}")
     if student_layers:
         tuned = load_profile(str(result.profile_path))
+        reference = read_reference_sentences(per_language=distill_reference)[0] if distill_reference else []
         student = distill(result.model_dir, tuned, data, target.with_name(f"{target.name}-student{student_layers}"),
                           StudentSpec(layers=student_layers, batch_size=batch_size, learning_rate=student_learning_rate,
-                                      seed=seed, epochs=student_epochs, name=f"{tuned.name}-student{student_layers}"))
+                                      seed=seed, epochs=student_epochs, name=f"{tuned.name}-student{student_layers}"),
+                          extra_texts=reference)
         console.print(f"student of {student_layers} layers (the teacher's {student.layers_kept}) distilled in "
                       f"{student.seconds:.0f} s from {student.distilled_texts:,} texts, mean cosine to the teacher "
                       f"{student.agreement[0]:.3f} → {student.agreement[1]:.3f}\nmodel: {student.model_dir}\n"

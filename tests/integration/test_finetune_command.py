@@ -79,9 +79,12 @@ def test_finetune_with_a_student_writes_a_shallower_model_beside_the_teacher(set
     catalog = write_catalog(tmp_path / "catalog.csv")
     done = lingodex(settings, tmp_path, "finetune", str(catalog), "--group-field", "group", "--batch-size", "4",
                     "--learning-rate", "1e-4", "--name", "e5-small-shop", "--output", str(tmp_path / "model"),
-                    "--student-layers", "3")
+                    "--student-layers", "3", "--distill-reference", "2")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "student of 3 layers (the teacher's [0, 6, 11])" in " ".join(done.stdout.split())
+    printed = " ".join(done.stdout.split())
+    assert "student of 3 layers (the teacher's [0, 6, 11])" in printed
+    # taught the 18 titles and 2 reference sentences in each of 20 languages, each with the query and passage prefix
+    assert f"from {2 * (18 + 2 * 20)} texts" in printed
     student = tmp_path / "model-student3"
     assert AutoConfig.from_pretrained(student, local_files_only=True).num_hidden_layers == 3
     assert load_profile(str(student / "profile.yaml")).name == "e5-small-shop-student3"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
 
@@ -78,3 +80,10 @@ def test_language_sums_merge_like_one_sum() -> None:
 def test_the_shipped_reference_sentences_cover_twenty_languages() -> None:
     texts, langs = read_reference_sentences()
     assert len(set(langs)) == 20 and all(texts) and {"en", "th", "zh", "ar"} <= set(langs)
+
+
+def test_reference_sentences_can_be_read_a_few_per_language() -> None:
+    texts, langs = read_reference_sentences(per_language=2)
+    everything = read_reference_sentences()
+    assert Counter(langs) == {lang: 2 for lang in set(everything[1])}
+    assert set(texts) <= set(everything[0])
