@@ -31,15 +31,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from language_centring import (Variants, arguments_encoder_detector, centre, detected, embedded,  # noqa: E402
-                               means_by_language, read_pairs, shopee_scores, top10_without_self,
-                               translation_reciprocal_ranks, unit)
-
-ISO = {"ara": "ar", "cmn": "zh", "deu": "de", "fra": "fr", "heb": "he", "hin": "hi", "ind": "id", "ita": "it",
-       "jpn": "ja", "kor": "ko", "nld": "nl", "pol": "pl", "por": "pt", "rus": "ru", "spa": "es", "swe": "sv",
-       "tha": "th", "tur": "tr", "vie": "vi"}
+                               means_by_language, per_query_scores, read_pairs, rows_by_language, shopee_scores,
+                               unit)
+from search import TATOEBA  # noqa: E402  (bench/search.py: Tatoeba's language codes -> the detector's)
 MUS = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 
 
@@ -54,16 +52,13 @@ def rotations(ref: list[tuple[str, str]], ref_docs: np.ndarray, mu: float) -> di
     for pair, foreign in rows.items():
         x, y = centred[foreign], centred[[row + 1 for row in foreign]]
         u, _, vt = np.linalg.svd(x.T @ y + mu * np.eye(x.shape[1]))
-        maps[ISO[pair]] = u @ vt
+        maps[TATOEBA[pair]] = u @ vt
     return maps
 
 
 def aligned(vectors: np.ndarray, langs: list[str], maps: dict[str, np.ndarray]) -> np.ndarray:
     out = vectors.copy()
-    by_lang: dict[str, list[int]] = defaultdict(list)
-    for row, lang in enumerate(langs):
-        by_lang[lang].append(row)
-    for lang, rows in by_lang.items():
+    for lang, rows in rows_by_language(langs).items():
         if lang in maps:
             out[rows] = vectors[rows] @ maps[lang]
     return unit(out)
@@ -85,15 +80,14 @@ def run_tatoeba(directory: Path, reference: int, encoder, detect) -> dict[str, n
     centred_queries = centre(queries, langs, means_by_language(queries, langs))
     tune = tuning_rows(ids)
     variants = {"plain": (docs, queries), "centred": (centred_docs, centred_queries)}
-    for mu in MUS:
-        maps = rotations(ref, ref_docs, mu)
-        variants[f"aligned mu {mu}"] = (aligned(centred_docs, langs, maps), aligned(centred_queries, langs, maps))
+    maps_of = {f"aligned mu {mu}": rotations(ref, ref_docs, mu) for mu in MUS}
+    for name, maps in maps_of.items():
+        variants[name] = (aligned(centred_docs, langs, maps), aligned(centred_queries, langs, maps))
     results = {}
     for name, (d, q) in variants.items():
-        tops_rr = per_query(ids, truth, q, d)
-        results[name] = tops_rr
-        print(f"{name}: tuning MRR@10 {tops_rr[0][tune].mean():.4f}, held-out {tops_rr[0][~tune].mean():.4f}",
-              flush=True)
+        results[name] = per_query_scores(ids, truth, q, d)
+        print(f"{name}: tuning MRR@10 {results[name][0][tune].mean():.4f}, "
+              f"held-out {results[name][0][~tune].mean():.4f}", flush=True)
     best = max((name for name in results if name.startswith("aligned")), key=lambda name: results[name][0][tune].mean())
     print(f"\nchosen on the tuning queries: {best}\n")
     languages = sorted(set(truth))
@@ -106,20 +100,15 @@ def run_tatoeba(directory: Path, reference: int, encoder, detect) -> dict[str, n
         print(f"| {lang} | {rows.sum()} | " + " | ".join(f"{c:.3f} ({results[n][1][rows].mean():.2f})"
                                                         for c, n in zip(cells, ("plain", "centred", best), strict=True))
               + f" | {cells[2] / cells[0]:.2f}x |")
-    return rotations(ref, ref_docs, float(best.split()[-1]))
-
-
-def per_query(ids: list[str], truth: list[str], queries: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per query: reciprocal rank of its translation in the top 10 (own sentence out), and the same-language share."""
-    tops = top10_without_self(queries, docs)
-    same = np.array([sum(truth[hit] == truth[row] for hit in hits) / 10 for row, hits in enumerate(tops)])
-    return translation_reciprocal_ranks(ids, tops), same
+    return maps_of[best]
 
 
 def run_shopee(path: Path, encoder, detect, maps: dict[str, np.ndarray]) -> None:  # noqa: ANN001
     def centred_and_aligned(docs: np.ndarray, queries: np.ndarray, langs: list[str]) -> Variants:
-        centred = centre(docs, langs, means_by_language(docs, langs)), centre(queries, langs, means_by_language(queries, langs))
-        return {"centred": centred, "centred + aligned": tuple(aligned(x, langs, maps) for x in centred)}  # type: ignore[dict-item]
+        centred_docs = centre(docs, langs, means_by_language(docs, langs))
+        centred_queries = centre(queries, langs, means_by_language(queries, langs))
+        return {"centred": (centred_docs, centred_queries),
+                "centred + aligned": (aligned(centred_docs, langs, maps), aligned(centred_queries, langs, maps))}
 
     shopee_scores(path, encoder, detect, centred_and_aligned)
 
@@ -129,6 +118,7 @@ def main() -> None:
     maps = run_tatoeba(args.tatoeba, args.reference, encoder, detect)
     if args.shopee:
         run_shopee(args.shopee, encoder, detect, maps)
+
 
 if __name__ == "__main__":
     main()

@@ -59,11 +59,15 @@ def unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def means_by_language(vectors: np.ndarray, langs: list[str]) -> dict[str, np.ndarray]:
+def rows_by_language(langs: list[str]) -> dict[str, list[int]]:
     by_lang: dict[str, list[int]] = defaultdict(list)
     for row, lang in enumerate(langs):
         by_lang[lang].append(row)
-    means = {lang: vectors[rows].mean(axis=0) for lang, rows in by_lang.items() if len(rows) >= MIN_DOCS}
+    return by_lang
+
+
+def means_by_language(vectors: np.ndarray, langs: list[str]) -> dict[str, np.ndarray]:
+    means = {lang: vectors[rows].mean(axis=0) for lang, rows in rows_by_language(langs).items() if len(rows) >= MIN_DOCS}
     means["*"] = vectors.mean(axis=0)
     return means
 
@@ -131,12 +135,18 @@ def translation_reciprocal_ranks(ids: list[str], tops: list[list[int]]) -> np.nd
                      for row, hits in enumerate(tops)])
 
 
+def per_query_scores(ids: list[str], truth: list[str], queries: np.ndarray,
+                     docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per query: its translation's reciprocal rank in the top 10 and the top 10's same-language share (own sentence out)."""
+    tops = top10_without_self(queries, docs)
+    same = np.array([sum(truth[hit] == truth[row] for hit in hits) / 10 for row, hits in enumerate(tops)])
+    return translation_reciprocal_ranks(ids, tops), same
+
+
 def tatoeba_scores(ids: list[str], truth: list[str], queries: np.ndarray, docs: np.ndarray) -> dict[str, tuple]:
     """Per query's true language: MRR@10, R@10, same-language share of the top 10 (own sentence excluded)."""
-    tops = top10_without_self(queries, docs)
     stats: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
-    for row, (hits, rr) in enumerate(zip(tops, translation_reciprocal_ranks(ids, tops), strict=True)):
-        same = sum(truth[hit] == truth[row] for hit in hits) / 10
+    for row, (rr, same) in enumerate(zip(*per_query_scores(ids, truth, queries, docs), strict=True)):
         stats[truth[row]].append((rr, 1.0 if rr else 0.0, same))
     table = {lang: tuple(np.mean(values, axis=0)) for lang, values in stats.items()}
     table["all"] = tuple(np.mean([v for values in stats.values() for v in values], axis=0))
@@ -145,10 +155,7 @@ def tatoeba_scores(ids: list[str], truth: list[str], queries: np.ndarray, docs: 
 
 def language_spread(vectors: np.ndarray, langs: list[str]) -> np.ndarray:
     """Each row's language's per-dimension standard deviation (the overall one for rare languages)."""
-    by_lang: dict[str, list[int]] = defaultdict(list)
-    for row, lang in enumerate(langs):
-        by_lang[lang].append(row)
-    spread = {lang: vectors[rows].std(axis=0) for lang, rows in by_lang.items() if len(rows) >= MIN_DOCS}
+    spread = {lang: vectors[rows].std(axis=0) for lang, rows in rows_by_language(langs).items() if len(rows) >= MIN_DOCS}
     overall = vectors.std(axis=0)
     return np.stack([spread.get(lang, overall) for lang in langs])
 
@@ -163,11 +170,8 @@ def lir(vectors: np.ndarray, langs: list[str], basis: dict[str, np.ndarray]) -> 
 
 
 def language_bases(vectors: np.ndarray, langs: list[str], k: int) -> dict[str, np.ndarray]:
-    by_lang: dict[str, list[int]] = defaultdict(list)
-    for row, lang in enumerate(langs):
-        by_lang[lang].append(row)
     return {lang: np.linalg.svd(vectors[rows] - vectors[rows].mean(axis=0), full_matrices=False)[2][:k]
-            for lang, rows in by_lang.items() if len(rows) >= MIN_DOCS}
+            for lang, rows in rows_by_language(langs).items() if len(rows) >= MIN_DOCS}
 
 
 def run_tatoeba(directory: Path, reference: int, encoder, detect) -> None:  # noqa: ANN001
