@@ -45,12 +45,13 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 from lingodex.search_templates.relevance.choice import split  # noqa: E402
 from lingodex.search_templates.relevance.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
+from search import TATOEBA  # noqa: E402  (bench/search.py: the Tatoeba pair files and their languages)
 
-PAIRS = ("ara", "cmn", "deu", "fra", "heb", "hin", "ind", "ita", "jpn", "kor", "nld", "pol", "por", "rus", "spa",
-         "swe", "tha", "tur", "vie")
+PAIRS = tuple(TATOEBA)
 CACHE = Path("/tmp/lingodex-centring")
 MIN_DOCS = 20
 
