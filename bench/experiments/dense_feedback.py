@@ -28,6 +28,7 @@ import re
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -45,24 +46,29 @@ TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
 def bm25_matrix(titles: list[str], k1: float = 1.2, b: float = 0.75) -> tuple[sparse.csr_matrix, dict[str, int]]:
-    """Documents × terms BM25 weights: a query's scores are its term indicator times this, transposed."""
+    """Documents × terms BM25 weights of the titles' lowercased word tokens."""
+    return bm25_weights([TOKEN.findall(title.lower()) for title in titles], k1, b)
+
+
+def bm25_weights(token_lists: list[list[str]], k1: float = 1.2,
+                 b: float = 0.75) -> tuple[sparse.csr_matrix, dict[str, int]]:
+    """Documents × terms BM25 weights (Lucene's idf and length norm): a query's scores are its term indicator times
+    this, transposed."""
     vocabulary: dict[str, int] = {}
     rows, cols, counts = [], [], []
-    lengths = np.zeros(len(titles))
-    for row, title in enumerate(titles):
-        tokens = TOKEN.findall(title.lower())
+    lengths = np.zeros(len(token_lists))
+    for row, tokens in enumerate(token_lists):
         lengths[row] = len(tokens)
         bag: dict[int, int] = defaultdict(int)
         for token in tokens:
             bag[vocabulary.setdefault(token, len(vocabulary))] += 1
-        for col, count in bag.items():
-            rows.append(row)
-            cols.append(col)
-            counts.append(count)
-    tf = sparse.csr_matrix((np.array(counts, dtype=float), (rows, cols)), shape=(len(titles), len(vocabulary)))
+        rows.extend([row] * len(bag))
+        cols.extend(bag)
+        counts.extend(bag.values())
+    tf = sparse.csr_matrix((np.array(counts, dtype=float), (rows, cols)), shape=(len(token_lists), len(vocabulary)))
     df = np.bincount(np.array(cols), minlength=len(vocabulary))
-    idf = np.log(1 + (len(titles) - df + 0.5) / (df + 0.5))
-    norm = k1 * (1 - b + b * lengths / lengths.mean())
+    idf = np.log(1 + (len(token_lists) - df + 0.5) / (df + 0.5))
+    norm = k1 * (1 - b + b * lengths / max(lengths.mean(), 1e-9))
     weights = tf.copy()
     weights.data = weights.data * (k1 + 1) / (weights.data + np.repeat(norm, np.diff(tf.indptr)))
     return (weights @ sparse.diags(idf)).tocsr(), vocabulary
@@ -122,22 +128,37 @@ def feedback_queries(q: np.ndarray, docs: np.ndarray, runs: list[list[tuple[int,
     return moved / np.linalg.norm(moved, axis=1, keepdims=True)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shopee", type=Path, required=True)
-    args = parser.parse_args()
-    with args.shopee.open(encoding="utf-8", newline="") as handle:
+class Shopee(NamedTuple):
+    ids: list[str]
+    titles: list[str]
+    docs: np.ndarray  # passage vectors, centred
+    queries: np.ndarray  # query vectors, centred
+    tuning: list[JudgedQuery]
+    held: list[JudgedQuery]
+    position: dict[str, int]  # posting id -> row
+
+
+def centred_shopee(path: Path) -> Shopee:
+    """The Shopee rows with a title, their cached passage and query vectors centred per detected language as ingest
+    centres them, and every title with a group mate as a judged query, split 70/30 as `tune` splits."""
+    with path.open(encoding="utf-8", newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["title"].strip()]
-    ids = [row["posting_id"] for row in rows]
-    titles = [row["title"] for row in rows]
     langs = (CACHE / f"shopee-{len(rows)}.langs").read_text(encoding="utf-8").split("\n")
     docs = np.load(CACHE / f"shopee-passages-{len(rows)}.npy")
     queries = np.load(CACHE / f"shopee-queries-{len(rows)}.npy")
     docs = centre(docs, langs, means_by_language(docs, langs))
     queries = centre(queries, langs, means_by_language(queries, langs))
-    judged = shopee_judged(rows, langs)
-    tuning, held = split(judged, 0.3)
-    position = {doc_id: row for row, doc_id in enumerate(ids)}
+    tuning, held = split(shopee_judged(rows, langs), 0.3)
+    ids = [row["posting_id"] for row in rows]
+    return Shopee(ids, [row["title"] for row in rows], docs, queries, tuning, held,
+                  {doc_id: row for row, doc_id in enumerate(ids)})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shopee", type=Path, required=True)
+    args = parser.parse_args()
+    ids, titles, docs, queries, tuning, held, position = centred_shopee(args.shopee)
     weights, vocabulary = bm25_matrix(titles)
     for name, part in (("tuning", tuning), ("held-out", held)):
         part_rows = [position[query.id] for query in part]

@@ -26,11 +26,9 @@ trigram boost tuned (which `tune` already does), length bands +0.000 to +0.001: 
 from __future__ import annotations
 
 import argparse
-import csv
 import itertools
 import re
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -39,9 +37,7 @@ from scipy import sparse
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from bench.experiments.hubness import shopee_judged  # noqa: E402
-from bench.experiments.language_centring import CACHE, centre, means_by_language  # noqa: E402
-from lingodex.search_templates.relevance.choice import split  # noqa: E402
+from bench.experiments.dense_feedback import bm25_weights, centred_shopee  # noqa: E402
 from lingodex.search_templates.relevance.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
 
 DEPTH = 100
@@ -58,28 +54,6 @@ def words(text: str) -> list[str]:
 
 def trigrams(text: str) -> list[str]:
     return [run[i:i + 3] for run in RUN.findall(text.lower()) for i in range(len(run) - 2)]
-
-
-def bm25(token_lists: list[list[str]], k1: float = 1.2, b: float = 0.75) -> tuple[sparse.csr_matrix, dict[str, int]]:
-    """Documents × terms BM25 weights (Lucene's idf and length normalisation)."""
-    vocabulary: dict[str, int] = {}
-    rows, cols, counts = [], [], []
-    lengths = np.zeros(len(token_lists))
-    for row, tokens in enumerate(token_lists):
-        lengths[row] = len(tokens)
-        bag: dict[int, int] = defaultdict(int)
-        for token in tokens:
-            bag[vocabulary.setdefault(token, len(vocabulary))] += 1
-        rows.extend([row] * len(bag))
-        cols.extend(bag)
-        counts.extend(bag.values())
-    tf = sparse.csr_matrix((np.array(counts, dtype=float), (rows, cols)), shape=(len(token_lists), len(vocabulary)))
-    df = np.bincount(np.array(cols), minlength=len(vocabulary))
-    idf = np.log(1 + (len(token_lists) - df + 0.5) / (df + 0.5))
-    norm = k1 * (1 - b + b * lengths / max(lengths.mean(), 1e-9))
-    weights = tf.copy()
-    weights.data = weights.data * (k1 + 1) / (weights.data + np.repeat(norm, np.diff(tf.indptr)))
-    return (weights @ sparse.diags(idf)).tocsr(), vocabulary
 
 
 def indicator(token_lists: list[list[str]], vocabulary: dict[str, int]) -> sparse.csr_matrix:
@@ -182,22 +156,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shopee", type=Path, required=True)
     args = parser.parse_args()
-    with args.shopee.open(encoding="utf-8", newline="") as handle:
-        rows = [row for row in csv.DictReader(handle) if row["title"].strip()]
-    ids = [row["posting_id"] for row in rows]
-    titles = [row["title"] for row in rows]
-    langs = (CACHE / f"shopee-{len(rows)}.langs").read_text(encoding="utf-8").split("\n")
-    docs = np.load(CACHE / f"shopee-passages-{len(rows)}.npy")
-    queries = np.load(CACHE / f"shopee-queries-{len(rows)}.npy")
-    docs = centre(docs, langs, means_by_language(docs, langs))
-    queries = centre(queries, langs, means_by_language(queries, langs))
-    judged = shopee_judged(rows, langs)
-    tuning, held = split(judged, 0.3)
-    position = {doc_id: row for row, doc_id in enumerate(ids)}
+    ids, titles, docs, queries, tuning, held, position = centred_shopee(args.shopee)
     word_lists = [words(title) for title in titles]
     trigram_lists = [trigrams(title) for title in titles]
-    word_weights, word_vocabulary = bm25(word_lists)
-    trigram_weights, trigram_vocabulary = bm25(trigram_lists)
+    word_weights, word_vocabulary = bm25_weights(word_lists)
+    trigram_weights, trigram_vocabulary = bm25_weights(trigram_lists)
     trigram_presence = trigram_weights.copy()
     trigram_presence.data[:] = 1.0
 
