@@ -23,12 +23,10 @@ Outcome (BENCHMARKS.md, Shopee): no gain at the best weight, so not built.
 from __future__ import annotations
 
 import argparse
-import csv
 import re
 import sys
 from collections import defaultdict
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -36,9 +34,7 @@ from scipy import sparse
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from bench.experiments.hubness import shopee_judged  # noqa: E402
-from bench.experiments.language_centring import CACHE, centre, means_by_language  # noqa: E402
-from lingodex.search_templates.relevance.choice import split  # noqa: E402
+from bench.experiments.hubness import centred_shopee  # noqa: E402
 from lingodex.search_templates.relevance.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
 
 DEPTH = 100
@@ -126,32 +122,6 @@ def feedback_queries(q: np.ndarray, docs: np.ndarray, runs: list[list[tuple[int,
     tops = np.array([[doc for doc, _ in hits[:m]] for hits in runs])
     moved = q + alpha * docs[tops].mean(axis=1)
     return moved / np.linalg.norm(moved, axis=1, keepdims=True)
-
-
-class Shopee(NamedTuple):
-    ids: list[str]
-    titles: list[str]
-    docs: np.ndarray  # passage vectors, centred
-    queries: np.ndarray  # query vectors, centred
-    tuning: list[JudgedQuery]
-    held: list[JudgedQuery]
-    position: dict[str, int]  # posting id -> row
-
-
-def centred_shopee(path: Path) -> Shopee:
-    """The Shopee rows with a title, their cached passage and query vectors centred per detected language as ingest
-    centres them, and every title with a group mate as a judged query, split 70/30 as `tune` splits."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = [row for row in csv.DictReader(handle) if row["title"].strip()]
-    langs = (CACHE / f"shopee-{len(rows)}.langs").read_text(encoding="utf-8").split("\n")
-    docs = np.load(CACHE / f"shopee-passages-{len(rows)}.npy")
-    queries = np.load(CACHE / f"shopee-queries-{len(rows)}.npy")
-    docs = centre(docs, langs, means_by_language(docs, langs))
-    queries = centre(queries, langs, means_by_language(queries, langs))
-    tuning, held = split(shopee_judged(rows, langs), 0.3)
-    ids = [row["posting_id"] for row in rows]
-    return Shopee(ids, [row["title"] for row in rows], docs, queries, tuning, held,
-                  {doc_id: row for row, doc_id in enumerate(ids)})
 
 
 def main() -> None:

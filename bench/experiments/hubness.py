@@ -31,13 +31,14 @@ import csv
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from language_centring import (CACHE, PAIRS, centre, means_by_language, read_pairs, top_k,  # noqa: E402
+from language_centring import (CACHE, PAIRS, cached_pool, centre, means_by_language, read_pairs, top_k,  # noqa: E402
                                translation, unit)
 
 from lingodex.search_templates.relevance.choice import split  # noqa: E402
@@ -65,8 +66,7 @@ def mixed_pool(directory: Path) -> None:
     pool, _ = read_pairs(directory, 200)
     ids, texts, truth = [p[0] for p in pool], [p[1] for p in pool], [p[2] for p in pool]
     n = len(ids)
-    docs, queries = np.load(CACHE / f"pool-passages-{n}.npy"), np.load(CACHE / f"pool-queries-{n}.npy")
-    langs = (CACHE / f"pool-{n}.langs").read_text(encoding="utf-8").split("\n")
+    docs, queries, langs = cached_pool(n)
     position = {doc_id: row for row, doc_id in enumerate(ids)}
     # duplicate-aware judgments: sentences linked through the same English text are translations of each other
     meaning: dict[str, int] = {}
@@ -113,7 +113,7 @@ def mixed_pool(directory: Path) -> None:
 def per_pair(directory: Path) -> None:
     pool, ref = read_pairs(directory, 200)
     ids, truth = [p[0] for p in pool], [p[2] for p in pool]
-    docs, queries = np.load(CACHE / f"pool-passages-{len(pool)}.npy"), np.load(CACHE / f"pool-queries-{len(pool)}.npy")
+    docs, queries, _ = cached_pool(len(pool))
     reference = means_by_language(np.load(CACHE / f"reference-queries-{len(ref)}.npy"), [lang for _, lang in ref])
     changes: dict[float, list[float]] = defaultdict(list)
     for pair in PAIRS:
@@ -147,18 +147,35 @@ def shopee_judged(rows: list[dict[str, str]], langs: list[str]) -> list[JudgedQu
             for row, lang in zip(rows, langs, strict=True) if len(groups[row["label_group"]]) > 1]
 
 
-def shopee(path: Path) -> None:
+class Shopee(NamedTuple):
+    ids: list[str]
+    titles: list[str]
+    docs: np.ndarray  # passage vectors, centred
+    queries: np.ndarray  # query vectors, centred
+    tuning: list[JudgedQuery]
+    held: list[JudgedQuery]
+    position: dict[str, int]  # posting id -> row
+
+
+def centred_shopee(path: Path) -> Shopee:
+    """The Shopee rows with a title, their cached passage and query vectors centred per detected language as ingest
+    centres them, and every title with a group mate as a judged query, split 70/30 as `tune` splits."""
     with path.open(encoding="utf-8", newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["title"].strip()]
-    ids = [row["posting_id"] for row in rows]
+    langs = (CACHE / f"shopee-{len(rows)}.langs").read_text(encoding="utf-8").split("\n")
     docs = np.load(CACHE / f"shopee-passages-{len(rows)}.npy")
     queries = np.load(CACHE / f"shopee-queries-{len(rows)}.npy")
-    langs = (CACHE / f"shopee-{len(rows)}.langs").read_text(encoding="utf-8").split("\n")
-    judged = shopee_judged(rows, langs)
-    _, held = split(judged, 0.3)
-    position = {doc_id: row for row, doc_id in enumerate(ids)}
-    d = centre(docs, langs, means_by_language(docs, langs))
-    q = centre(queries, langs, means_by_language(queries, langs))[[position[query.id] for query in held]]
+    docs = centre(docs, langs, means_by_language(docs, langs))
+    queries = centre(queries, langs, means_by_language(queries, langs))
+    tuning, held = split(shopee_judged(rows, langs), 0.3)
+    ids = [row["posting_id"] for row in rows]
+    return Shopee(ids, [row["title"] for row in rows], docs, queries, tuning, held,
+                  {doc_id: row for row, doc_id in enumerate(ids)})
+
+
+def shopee(path: Path) -> None:
+    ids, _, d, queries, _, held, position = centred_shopee(path)
+    q = queries[[position[query.id] for query in held]]
     hubness = neighbour_mean(d, d)
     print("\nShopee, held-out queries, nDCG@10")
     for penalty in PENALTIES:

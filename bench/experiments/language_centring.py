@@ -97,6 +97,12 @@ def embedded(name: str, texts: list[str], encode) -> np.ndarray:  # noqa: ANN001
     return np.load(path)
 
 
+def cached_pool(size: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The mixed pool's passage vectors, query vectors and detected languages, as run_tatoeba cached them."""
+    langs = (CACHE / f"pool-{size}.langs").read_text(encoding="utf-8").split("\n")
+    return np.load(CACHE / f"pool-passages-{size}.npy"), np.load(CACHE / f"pool-queries-{size}.npy"), langs
+
+
 def detected(name: str, texts: list[str], detect) -> list[str]:  # noqa: ANN001
     path = CACHE / f"{name}-{len(texts)}.langs"
     if not path.exists():
@@ -299,8 +305,7 @@ def per_pair(directory: Path, reference: int) -> None:
     """
     pool, ref = read_pairs(directory, reference)
     ids, truth = [p[0] for p in pool], [p[2] for p in pool]
-    docs = np.load(CACHE / f"pool-passages-{len(pool)}.npy")
-    queries = np.load(CACHE / f"pool-queries-{len(pool)}.npy")
+    docs, queries, _ = cached_pool(len(pool))
     ref_langs = [lang for _, lang in ref]
     ref_queries = np.load(CACHE / f"reference-queries-{len(ref)}.npy")
     ref_query_means = means_by_language(ref_queries, ref_langs)

@@ -17,12 +17,11 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from language_centring import CACHE, centre, means_by_language, read_pairs, tatoeba_scores  # noqa: E402
+from language_centring import cached_pool, centre, means_by_language, read_pairs, tatoeba_scores  # noqa: E402
 
 
 def main() -> None:
@@ -32,9 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     pool, _ = read_pairs(args.tatoeba, args.reference)
     ids, truth = [p[0] for p in pool], [p[2] for p in pool]
-    passages = np.load(CACHE / f"pool-passages-{len(pool)}.npy")
-    queries = np.load(CACHE / f"pool-queries-{len(pool)}.npy")
-    langs = (CACHE / f"pool-{len(pool)}.langs").read_text(encoding="utf-8").split("\n")
+    passages, queries, langs = cached_pool(len(pool))
     results = {}
     for name, docs in (("passage: documents", passages), ("query: documents", queries)):
         results[f"{name}, plain"] = tatoeba_scores(ids, truth, queries, docs)

@@ -37,7 +37,8 @@ from scipy import sparse
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from bench.experiments.dense_feedback import bm25_weights, centred_shopee  # noqa: E402
+from bench.experiments.dense_feedback import bm25_weights  # noqa: E402
+from bench.experiments.hubness import centred_shopee  # noqa: E402
 from lingodex.search_templates.relevance.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
 
 DEPTH = 100
@@ -118,8 +119,6 @@ class Candidates:
                     self.docs[q, column] = doc
                     raw[name][q, column] = value
                     present[name][q, column] = True
-        self.raw = raw
-        self.present = present
         self.normalised = {technique: {name: normalise(raw[name], present[name]) for name in names}
                            for technique, normalise in NORMALISERS.items()}
         self.gain = np.array([[doc in rel for doc in row] for row, rel in zip(self.docs, relevant, strict=True)], float)
