@@ -1,7 +1,7 @@
 """Does fine-tuning on a catalog's own product groups find the right product more often, without losing languages?
 
     python bench/finetune.py --shopee ../shared/data/shopee/dev.csv --tatoeba ../shared/data/tatoeba \
-        [--pairs-per-group 2] [--parallel-per-language 100] [--epochs 1] [--lora] [--hard-negatives] \
+        [--pairs-per-group 2] [--parallel-per-language 100] [--epochs 1] [--lora] [--hard-negatives [--negatives-from model,lexical]] \
         [--student-layers 6 [--student-epochs 1] [--student-learning-rate 1e-4] [--distill-reference]
          [--teacher <a fine-tuned model of an earlier run>]]
 
@@ -152,6 +152,8 @@ def main() -> None:
     parser.add_argument("--lora", action="store_true")
     parser.add_argument("--hard-negatives", action="store_true",
                         help="also train with one mined hard negative per pair, side by side with in-batch negatives only")
+    parser.add_argument("--negatives-from", default="model",
+                        help="with --hard-negatives: who mines them, model and/or lexical (BM25), one variant each")
     parser.add_argument("--student-layers", type=int, default=0,
                         help="also distil a student with this many of the fine-tuned teacher's layers")
     parser.add_argument("--student-learning-rate", type=float, default=1e-4)
@@ -186,7 +188,9 @@ def main() -> None:
     rows = {"base": before}
     variants = [("fine-tuned", spec)]
     if args.hard_negatives:
-        variants.append(("fine-tuned, hard negatives", replace(spec, hard_negatives=True)))
+        for source in args.negatives_from.split(","):
+            variants.append((f"fine-tuned, {source}-mined hard negatives",
+                             replace(spec, hard_negatives=True, negatives_from=source)))
     speeds: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="lingodex-bench-ft-") as scratch:
         for name, variant in variants:

@@ -156,17 +156,20 @@ def tatoeba_tasks(directory: Path, per_language: int, rng: random.Random, only: 
 
 
 def shopee_task(path: Path, queries: int, rng: random.Random, detect: Callable,  # noqa: ANN201
-                groups_held_out: float = 0.0):
+                groups_held_out: float = 0.0, held_out_corpus: bool = False):
     """Every title (or ``queries`` of them) a query for the other titles of its group; its own title excluded.
 
     With ``groups_held_out``, only titles of the groups `lingodex finetune --held-out` kept out of training
     (the same stable hash) are queries, so a fine-tuned model is scored on products it never saw; every title
-    stays indexed.
+    stays indexed unless ``held_out_corpus``, which indexes only those groups' titles (the corpus
+    bench/finetune.py searches), so no title the model was trained on is a distractor.
     """
     from lingodex.ingest.training_pairs import in_held_out
 
     with path.open(encoding="utf-8", newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["title"].strip()]
+    if held_out_corpus:
+        rows = [row for row in rows if in_held_out(row["label_group"], groups_held_out)]
     groups: dict[str, list[str]] = defaultdict(list)
     for row in rows:
         groups[row["label_group"]].append(row["posting_id"])
@@ -278,12 +281,16 @@ def main() -> None:
     parser.add_argument("--shopee-queries", type=int, default=0, help="0: every title with a group mate")
     parser.add_argument("--groups-held-out", type=float, default=0.0,
                         help="only titles of the groups `lingodex finetune --held-out SHARE` kept out are queries")
+    parser.add_argument("--held-out-corpus", action="store_true",
+                        help="with --groups-held-out: index only the held-out groups' titles, not every title")
     parser.add_argument("--languages", default="", help="comma-separated Tatoeba languages (default: all 19)")
     parser.add_argument("--no-tatoeba", action="store_true")
     parser.add_argument("--no-shopee", action="store_true")
     parser.add_argument("--keep-indices", action="store_true")
     parser.add_argument("--no-centring", action="store_true", help="index the encoder's vectors as they are")
     args = parser.parse_args()
+    if args.held_out_corpus and not args.groups_held_out:
+        parser.error("--held-out-corpus needs --groups-held-out")
     settings = load_settings()
     encoder = load_encoder(settings.encoder)
     print(f"encoder: {encoder.model_id} ({settings.encoder.precision})", flush=True)
@@ -295,7 +302,8 @@ def main() -> None:
     only = {lang for lang in args.languages.split(",") if lang}
     tasks = [] if args.no_tatoeba else list(tatoeba_tasks(args.tatoeba, args.queries_per_language, rng, only))
     if not args.no_shopee:
-        tasks.append(shopee_task(args.shopee, args.shopee_queries, rng, searcher.detector.detect, args.groups_held_out))
+        tasks.append(shopee_task(args.shopee, args.shopee_queries, rng, searcher.detector.detect, args.groups_held_out,
+                                 args.held_out_corpus))
     rows = []
     for number, (name, docs, judged) in enumerate(tasks):
         index, plain_index = f"bench-search-{number}", f"bench-search-plain-{number}"

@@ -136,6 +136,8 @@ def main() -> None:
     parser.add_argument("--keep-index", action="store_true", help="leave the index for a re-run (which reuses it)")
     parser.add_argument("--paired-seconds", type=float, default=60, help="the interleaved c = 1 run, per path")
     parser.add_argument("--paired-only", action="store_true", help="only the interleaved c = 1 runs")
+    parser.add_argument("--merge-segments", type=int, default=0,
+                        help="force-merge the index to at most this many segments before measuring (0: as loaded)")
     args = parser.parse_args()
     levels = [int(level) for level in args.concurrency.split(",")]
 
@@ -155,6 +157,13 @@ def main() -> None:
         started = time.time()
         index_texts(searcher, encoder, INDEX, docs, centring=True)
         print(f"{INDEX}: {len(docs):,} products indexed in {time.time() - started:.0f} s", flush=True)
+    if args.merge_segments:
+        started = time.time()
+        client.indices.forcemerge(index=INDEX, max_num_segments=args.merge_segments, request_timeout=3600)
+        client.indices.refresh(index=INDEX)  # until then searchers (and _cat/segments) still see the old segments
+        print(f"{INDEX}: force-merged to {args.merge_segments} segment(s) in {time.time() - started:.0f} s", flush=True)
+    segments = len(client.cat.segments(index=INDEX, format="json"))
+    print(f"{INDEX}: {segments} segments", flush=True)
     texts = queries(docs, 2000, rng)
     info = client.info()["version"]["number"]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; OpenSearch {info}; encoder {encoder.model_id} "

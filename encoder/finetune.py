@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import yaml
 
@@ -62,6 +62,7 @@ class FinetuneSpec:
     lora_rank: int = 16
     hard_negatives: bool = False  # one mined negative per catalog pair (needs pair_groups and corpus)
     negative_margin: float = 0.05  # a candidate must score below (1 - margin) x the positive's score
+    negatives_from: Literal["model", "lexical"] = "model"  # who ranks the candidates: the base model, or BM25
     name: str = ""  # the new profile's name; default <base>-ft-<data hash>
 
 
@@ -98,12 +99,15 @@ def finetune(base_dir: Path, profile: ModelProfile, data: TrainingData, output: 
     if not data.pairs and not data.parallel:
         raise FinetuneError("no training pairs: give a catalog with a grouping field, or judgments")
     model = sentence_model(base_dir, profile, spec)
-    negatives = mine_negatives(model, profile, data, spec.negative_margin) if spec.hard_negatives else None
+    negatives = hard_negatives(model, profile, data, spec) if spec.hard_negatives else None
     if spec.lora:
         _with_lora(model, spec)
     started = time.perf_counter()
     losses = _train(model, profile, data, spec, on_log, negatives)
     seconds = time.perf_counter() - started
+    if not losses:  # the no-duplicates sampler could not fill one batch: nothing was learnt, say so
+        raise FinetuneError(f"no training step ran: batches of {spec.batch_size} could not be formed without a text "
+                            "repeated in one batch (hard negatives shared by many pairs); lower --batch-size")
     transformer: Any = model[0]
     if spec.lora:
         transformer.auto_model = transformer.auto_model.merge_and_unload()  # a plain model again, adapters folded in
@@ -136,6 +140,20 @@ def _with_lora(model: Any, spec: FinetuneSpec) -> None:
 
     config = LoraConfig(r=spec.lora_rank, lora_alpha=2 * spec.lora_rank, lora_dropout=0.05, target_modules=LORA_TARGETS)
     model[0].auto_model = get_peft_model(model[0].auto_model, config)
+
+
+def hard_negatives(model: SentenceTransformer, profile: ModelProfile, data: TrainingData, spec: FinetuneSpec) -> list[str]:
+    """One negative per catalog pair, ranked by the base model or by BM25 (encoder/lexical_negatives.py)."""
+    if spec.negatives_from == "model":
+        return mine_negatives(model, profile, data, spec.negative_margin)
+    if len(data.pair_groups) != len(data.pairs) or not data.corpus:
+        raise FinetuneError("hard negatives need each pair's group and a corpus of (group, text) to mine")
+    from lingodex.encoder.lexical_negatives import lexical_negatives
+
+    negatives, fallback = lexical_negatives(data.pairs, data.pair_groups, data.corpus, spec.negative_margin, spec.seed)
+    log.info(f"BM25 hard negatives for {len(negatives) - fallback} of {len(negatives)} pairs "
+             f"(margin {spec.negative_margin})")
+    return negatives
 
 
 def mine_negatives(model: SentenceTransformer, profile: ModelProfile, data: TrainingData, margin: float,

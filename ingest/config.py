@@ -92,6 +92,9 @@ class IngestSettings(BaseModel):
                                "file's 1); deploy/README.md sizes them")
     replicas: int | None = Field(None, ge=0, description="replicas of a new index version (default: the mapping "
                                  "file's 0, for one node); dropped to 0 during a full load and restored after")
+    merge_segments: int = Field(1, ge=0, description="a new version is force-merged to at most this many segments "
+                                "before it serves: each segment is one more HNSW graph every k-NN query walks (0: "
+                                "leave merging to Lucene)")
     vectors: VectorSettings = VectorSettings()
     centring: CentringSettings = CentringSettings()
     hubness: HubnessSettings = HubnessSettings()

@@ -46,6 +46,7 @@ from lingodex.ingest.catalog.readers import SourceRecord
 from lingodex.ingest.catalog.validate import RecordValidator, Rejection
 
 log = logging.getLogger(__name__)
+MERGE_TIMEOUT_S = 3600.0  # a force merge answers when done: a large catalog's graphs take minutes to rebuild
 PROGRESS_EVERY_S = 5.0  # log lines of a long pass (hubness scores): done, total, rate, ETA
 CANCEL_WAIT_S = 30.0  # a stopped load waits this long for batches already running before it deletes its version
 
@@ -189,7 +190,20 @@ class IngestJob:
                               rejected=job.counts.rejected, serving=target.previous, serving_count=serving_count)
         job.promoted = job.refusal is None
         if job.promoted and target.alias:
+            self._merge_segments(target.index)
             swap_alias(self.client, target.alias, target.index)
+
+    def _merge_segments(self, index: str) -> None:
+        """Force-merge a version about to serve: a k-NN query walks one HNSW graph per segment, and a bulk load
+        leaves many (plus the deleted copies the hubness pass's updates left behind)."""
+        if not self.options.merge_segments:
+            return
+        started = time.perf_counter()
+        self.client.indices.forcemerge(index=index, max_num_segments=self.options.merge_segments,
+                                       request_timeout=MERGE_TIMEOUT_S)
+        self.client.indices.refresh(index=index)  # searchers open the merged segment, not the old ones
+        log.info("segments merged", extra={"index": index, "max_segments": self.options.merge_segments,
+                                           "seconds": round(time.perf_counter() - started, 1)})
 
     def _load(self, job: JobRecord, records: Iterable[SourceRecord], target: Target) -> None:
         cache_indices = [target.previous] if target.previous and self._vectors_reusable_from(target) else []

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import typer
 from rich.console import Console
@@ -215,6 +215,9 @@ def finetune(
                                                  "highest for it (mined over the training groups).")] = False,
     negative_margin: Annotated[float, typer.Option(min=0.0, max=1.0, help="A mined negative must score below (1 - margin) "
                                                    "x the positive: closer ones may be the same product.")] = 0.05,
+    negatives_from: Annotated[Literal["model", "lexical"], typer.Option(help="Who ranks the hard negatives: the base model, or BM25 "
+                                                           "(the near misses of keyword search, which hybrid fusion "
+                                                           "needs the dense side to correct).")] = "model",
     seed: Annotated[int, typer.Option()] = 13,
     name: Annotated[str | None, typer.Option(help="The new profile's name (default <base>-ft-<data hash>).")] = None,
     student_layers: Annotated[int, typer.Option(min=0, help="Also distil a faster student with this many of the "
@@ -256,7 +259,8 @@ def finetune(
     if student_layers:
         student_layers_of(base, student_layers)  # a wrong layer count fails now, not after the fine-tune
     spec = FinetuneSpec(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed, lora=lora,
-                        hard_negatives=hard_negatives, negative_margin=negative_margin, name=name or "")
+                        hard_negatives=hard_negatives, negative_margin=negative_margin, negatives_from=negatives_from,
+                        name=name or "")
     data = TrainingData(pairs, extra, {"catalog": str(catalog), "group_field": group_field, "text_field": text_field,
                                        "records_skipped": skipped, "groups": len(train_groups.groups),
                                        "held_out_groups": len(kept_out.groups), "held_out_share": held_out},

@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from bench.experiments.hubness import centred_shopee  # noqa: E402
+from lingodex.encoder.lexical_negatives import bm25_matrix as bm25_weights  # noqa: E402
 from lingodex.search_templates.relevance.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
 
 DEPTH = 100
@@ -44,30 +45,6 @@ TOKEN = re.compile(r"\w+", re.UNICODE)
 def bm25_matrix(titles: list[str], k1: float = 1.2, b: float = 0.75) -> tuple[sparse.csr_matrix, dict[str, int]]:
     """Documents × terms BM25 weights of the titles' lowercased word tokens."""
     return bm25_weights([TOKEN.findall(title.lower()) for title in titles], k1, b)
-
-
-def bm25_weights(token_lists: list[list[str]], k1: float = 1.2,
-                 b: float = 0.75) -> tuple[sparse.csr_matrix, dict[str, int]]:
-    """Documents × terms BM25 weights (Lucene's idf and length norm): a query's scores are its term indicator times
-    this, transposed."""
-    vocabulary: dict[str, int] = {}
-    rows, cols, counts = [], [], []
-    lengths = np.zeros(len(token_lists))
-    for row, tokens in enumerate(token_lists):
-        lengths[row] = len(tokens)
-        bag: dict[int, int] = defaultdict(int)
-        for token in tokens:
-            bag[vocabulary.setdefault(token, len(vocabulary))] += 1
-        rows.extend([row] * len(bag))
-        cols.extend(bag)
-        counts.extend(bag.values())
-    tf = sparse.csr_matrix((np.array(counts, dtype=float), (rows, cols)), shape=(len(token_lists), len(vocabulary)))
-    df = np.bincount(np.array(cols), minlength=len(vocabulary))
-    idf = np.log(1 + (len(token_lists) - df + 0.5) / (df + 0.5))
-    norm = k1 * (1 - b + b * lengths / max(lengths.mean(), 1e-9))
-    weights = tf.copy()
-    weights.data = weights.data * (k1 + 1) / (weights.data + np.repeat(norm, np.diff(tf.indptr)))
-    return (weights @ sparse.diags(idf)).tocsr(), vocabulary
 
 
 def lexical_top(titles: list[str], rows: list[int], weights: sparse.csr_matrix, vocabulary: dict[str, int]):

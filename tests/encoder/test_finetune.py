@@ -81,11 +81,25 @@ def test_mined_negatives_are_never_texts_of_the_anchors_own_group(model_dir: Pat
     assert all(negative.split()[0] != group for negative, group in zip(negatives, data.pair_groups, strict=True))
 
 
+@pytest.mark.parametrize("source", ["model", "lexical"])
 def test_training_with_hard_negatives_runs_and_the_card_says_so(model_dir: Path, profile: ModelProfile,
-                                                                tmp_path: Path) -> None:
+                                                                tmp_path: Path, source: str) -> None:
     import json
 
-    spec = FinetuneSpec(epochs=2, batch_size=8, learning_rate=1e-4, max_tokens=16, hard_negatives=True)
+    spec = FinetuneSpec(epochs=2, batch_size=4, learning_rate=1e-4, max_tokens=16, hard_negatives=True,
+                        negatives_from=source)  # type: ignore[arg-type] - the two literals
     result = finetune(model_dir, profile, grouped_data(), tmp_path / "model", spec)
     assert result.losses and result.losses[-1] < result.losses[0]
-    assert json.loads((result.model_dir / CARD).read_text())["spec"]["hard_negatives"] is True
+    card = json.loads((result.model_dir / CARD).read_text())["spec"]
+    assert (card["hard_negatives"], card["negatives_from"]) == (True, source)
+
+
+def test_a_run_whose_batches_cannot_be_formed_fails_instead_of_writing_an_untrained_model(
+        model_dir: Path, profile: ModelProfile, tmp_path: Path) -> None:
+    from lingodex.encoder.finetune import FinetuneError
+
+    # BM25 gives most anchors the same few negatives, which are other pairs' texts: no batch of 8 without a repeat
+    spec = FinetuneSpec(batch_size=8, max_tokens=16, hard_negatives=True, negatives_from="lexical")
+    with pytest.raises(FinetuneError, match="no training step ran"):
+        finetune(model_dir, profile, grouped_data(), tmp_path / "model", spec)
+    assert not (tmp_path / "model").exists()

@@ -158,6 +158,14 @@ def test_a_ten_thousand_record_catalog_is_fully_indexed(ten_thousand: tuple[JobR
     assert client.count(index=alias)["count"] == len(records)
 
 
+def test_a_promoted_version_serves_from_one_merged_segment(ten_thousand: tuple[JobRecord, list[dict], str],
+                                                           client: OpenSearch) -> None:
+    job, _, alias = ten_thousand
+    segments = client.cat.segments(index=job.index, format="json")
+    assert job.promoted and len(segments) == 1, "ingest.merge_segments is 1: one HNSW graph per k-NN query"
+    assert client.count(index=alias)["count"] == 10_000
+
+
 @pytest.mark.parametrize("query", ["SKU-004242", "sku-004242", "004242"])
 def test_a_sku_finds_its_product_through_the_cross_language_exact_field(
         ten_thousand: tuple[JobRecord, list[dict], str], client: OpenSearch, query: str) -> None:
