@@ -8,7 +8,8 @@ are kept: anchors are embedded as queries (``query: ``), positives as passages (
 lingodex searches. With hard negatives, each pair also carries the product the base model ranks highest for
 its anchor among those of other groups (sentence-transformers' ``mine_hard_negatives``): the loss then learns
 from the near misses that in-batch negatives rarely are. A candidate scoring within ``negative_margin`` of the
-positive is skipped, since another group may well list the same product. Parallel sentence pairs (any
+positive is skipped, since another group may well list the same product. With ``negatives_from="lexical"``
+BM25 ranks the candidates instead (encoder/lexical_negatives.py): the near misses of keyword search. Parallel sentence pairs (any
 language with English) can be mixed in so that cross-lingual alignment survives the catalog's own languages. With ``lora``, peft trains low-rank adapters on the attention
 and feed-forward projections and merges them back: the output is a plain Hugging Face model either way.
 

@@ -195,7 +195,8 @@ class IngestJob:
 
     def _merge_segments(self, index: str) -> None:
         """Force-merge a version about to serve: a k-NN query walks one HNSW graph per segment, and a bulk load
-        leaves many (plus the deleted copies the hubness pass's updates left behind)."""
+        and the hubness pass's updates leave dozens. (The updates' old copies stay as soft deletes for
+        OpenSearch's retention leases; the merge does not purge them.)"""
         if not self.options.merge_segments:
             return
         started = time.perf_counter()
