@@ -142,6 +142,7 @@ def main() -> None:
     levels = [int(level) for level in args.concurrency.split(",")]
 
     from lingodex.encoder import load_encoder
+    from lingodex.ingest.index.index_versions import merge_segments
     from lingodex.searching import build_searcher
     from lingodex.settings import load_settings
 
@@ -159,8 +160,7 @@ def main() -> None:
         print(f"{INDEX}: {len(docs):,} products indexed in {time.time() - started:.0f} s", flush=True)
     if args.merge_segments:
         started = time.time()
-        client.indices.forcemerge(index=INDEX, max_num_segments=args.merge_segments, request_timeout=3600)
-        client.indices.refresh(index=INDEX)  # until then searchers (and _cat/segments) still see the old segments
+        merge_segments(client, INDEX, args.merge_segments)  # what a load does before a version serves
         print(f"{INDEX}: force-merged to {args.merge_segments} segment(s) in {time.time() - started:.0f} s", flush=True)
     segments = len(client.cat.segments(index=INDEX, format="json"))
     print(f"{INDEX}: {segments} segments", flush=True)

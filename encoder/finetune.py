@@ -147,14 +147,18 @@ def hard_negatives(model: SentenceTransformer, profile: ModelProfile, data: Trai
     """One negative per catalog pair, ranked by the base model or by BM25 (encoder/lexical_negatives.py)."""
     if spec.negatives_from == "model":
         return mine_negatives(model, profile, data, spec.negative_margin)
-    if len(data.pair_groups) != len(data.pairs) or not data.corpus:
-        raise FinetuneError("hard negatives need each pair's group and a corpus of (group, text) to mine")
+    _check_mining_data(data)
     from lingodex.encoder.lexical_negatives import lexical_negatives
 
     negatives, fallback = lexical_negatives(data.pairs, data.pair_groups, data.corpus, spec.negative_margin, spec.seed)
     log.info(f"BM25 hard negatives for {len(negatives) - fallback} of {len(negatives)} pairs "
              f"(margin {spec.negative_margin})")
     return negatives
+
+
+def _check_mining_data(data: TrainingData) -> None:
+    if len(data.pair_groups) != len(data.pairs) or not data.corpus:
+        raise FinetuneError("hard negatives need each pair's group and a corpus of (group, text) to mine")
 
 
 def mine_negatives(model: SentenceTransformer, profile: ModelProfile, data: TrainingData, margin: float,
@@ -168,8 +172,7 @@ def mine_negatives(model: SentenceTransformer, profile: ModelProfile, data: Trai
     from datasets import Dataset
     from sentence_transformers.util import mine_hard_negatives
 
-    if len(data.pair_groups) != len(data.pairs) or not data.corpus:
-        raise FinetuneError("hard negatives need each pair's group and a corpus of (group, text) to mine")
+    _check_mining_data(data)
     group_of: dict[str, set[str]] = {}
     for group, text in data.corpus:
         group_of.setdefault(text, set()).add(group)

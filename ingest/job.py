@@ -35,7 +35,8 @@ from lingodex.ingest.centring import LanguageSums, estimate
 from lingodex.ingest.catalog.dead_letters import write_dead_letters
 from lingodex.ingest.index.documents import PreparedRecord, embedding_text, vector_language
 from lingodex.ingest.index.hubness import has_isolation_field, score_unscored
-from lingodex.ingest.index.index_versions import Target, bulk_load_settings, encoder_of, record_centroids, resolve_target, swap_alias
+from lingodex.ingest.index.index_versions import (Target, bulk_load_settings, encoder_of, merge_segments, record_centroids,
+                                                   resolve_target, swap_alias)
 from lingodex.ingest.index.load_lock import LoadLock, mark_cancelled, process_alive
 from lingodex.ingest.index.mappings import PRODUCTS, EncoderIdentity, index_body
 from lingodex.ingest.config import IngestSettings
@@ -46,7 +47,6 @@ from lingodex.ingest.catalog.readers import SourceRecord
 from lingodex.ingest.catalog.validate import RecordValidator, Rejection
 
 log = logging.getLogger(__name__)
-MERGE_TIMEOUT_S = 3600.0  # a force merge answers when done: a large catalog's graphs take minutes to rebuild
 PROGRESS_EVERY_S = 5.0  # log lines of a long pass (hubness scores): done, total, rate, ETA
 CANCEL_WAIT_S = 30.0  # a stopped load waits this long for batches already running before it deletes its version
 
@@ -200,9 +200,7 @@ class IngestJob:
         if not self.options.merge_segments:
             return
         started = time.perf_counter()
-        self.client.indices.forcemerge(index=index, max_num_segments=self.options.merge_segments,
-                                       request_timeout=MERGE_TIMEOUT_S)
-        self.client.indices.refresh(index=index)  # searchers open the merged segment, not the old ones
+        merge_segments(self.client, index, self.options.merge_segments)
         log.info("segments merged", extra={"index": index, "max_segments": self.options.merge_segments,
                                            "seconds": round(time.perf_counter() - started, 1)})
 

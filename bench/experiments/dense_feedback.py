@@ -23,7 +23,6 @@ Outcome (BENCHMARKS.md, Shopee): no gain at the best weight, so not built.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -35,22 +34,21 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from bench.experiments.hubness import centred_shopee  # noqa: E402
-from lingodex.encoder.lexical_negatives import bm25_matrix as bm25_weights  # noqa: E402
+from lingodex.encoder.lexical_negatives import bm25_matrix as bm25_weights, tokens  # noqa: E402
 from lingodex.search_templates.relevance.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
 
 DEPTH = 100
-TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
 def bm25_matrix(titles: list[str], k1: float = 1.2, b: float = 0.75) -> tuple[sparse.csr_matrix, dict[str, int]]:
     """Documents × terms BM25 weights of the titles' lowercased word tokens."""
-    return bm25_weights([TOKEN.findall(title.lower()) for title in titles], k1, b)
+    return bm25_weights([tokens(title) for title in titles], k1, b)
 
 
 def lexical_top(titles: list[str], rows: list[int], weights: sparse.csr_matrix, vocabulary: dict[str, int]):
     indicator = sparse.lil_matrix((len(rows), len(vocabulary)))
     for out, row in enumerate(rows):
-        for token in set(TOKEN.findall(titles[row].lower())):
+        for token in set(tokens(titles[row])):
             indicator[out, vocabulary[token]] = 1.0
     scores = (indicator.tocsr() @ weights.T).toarray()
     return top_without_self(scores, rows)

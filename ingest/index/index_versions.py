@@ -186,6 +186,14 @@ def drop_version(client: OpenSearch, index: str) -> None:
     client.indices.delete(index=index)
 
 
+def merge_segments(client: OpenSearch, index: str, max_segments: int, timeout_s: float = 3600.0) -> None:
+    """Force-merge ``index`` to at most ``max_segments`` and refresh: until the refresh, searchers (and
+    _cat/segments) still see the old segments. The call answers when the merge is done: a large catalog's HNSW
+    graphs take minutes to rebuild, hence the long timeout."""
+    client.indices.forcemerge(index=index, max_num_segments=max_segments, request_timeout=timeout_s)
+    client.indices.refresh(index=index)
+
+
 @contextmanager
 def bulk_load_settings(client: OpenSearch, index: str) -> Iterator[None]:
     """Refresh off and no replicas while loading; the index's own values restored afterwards, then refreshed."""
