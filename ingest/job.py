@@ -188,10 +188,10 @@ class IngestJob:
         serving_count = self.client.count(index=target.previous)["count"] if target.previous else 0
         job.refusal = refusal(policy, read=job.counts.read, indexed=job.counts.indexed,
                               rejected=job.counts.rejected, serving=target.previous, serving_count=serving_count)
-        job.promoted = job.refusal is None
-        if job.promoted and target.alias:
-            self._merge_segments(target.index)
+        if job.refusal is None and target.alias:
+            self._merge_segments(target.index)  # a merge that fails leaves the job unpromoted: the alias never moved
             swap_alias(self.client, target.alias, target.index)
+        job.promoted = job.refusal is None
 
     def _merge_segments(self, index: str) -> None:
         """Force-merge a version about to serve: a k-NN query walks one HNSW graph per segment, and a bulk load
