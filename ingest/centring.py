@@ -175,13 +175,35 @@ def read_reference_sentences(path: Path = REFERENCE_SENTENCES, per_language: int
     texts: list[str] = []
     langs: list[str] = []
     kept: Counter[str] = Counter()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        lang, _, text = line.partition("\t")
-        if text and (per_language is None or kept[lang] < per_language):
+    for lang, text, _ in _reference_rows(path):
+        if per_language is None or kept[lang] < per_language:
             kept[lang] += 1
             langs.append(lang)
             texts.append(text)
     return texts, langs
+
+
+def read_reference_translations(path: Path = REFERENCE_SENTENCES, per_language: int | None = None) -> list[tuple[str, str]]:
+    """(sentence, its English translation) of the shipped reference sentences of every language but English: all of
+    them, or the first ``per_language`` of each. Fine-tuning mixes them in so that languages stay aligned."""
+    pairs: list[tuple[str, str]] = []
+    kept: Counter[str] = Counter()
+    for lang, text, english in _reference_rows(path):
+        if english and (per_language is None or kept[lang] < per_language):
+            kept[lang] += 1
+            pairs.append((text, english))
+    return pairs
+
+
+def _reference_rows(path: Path) -> list[tuple[str, str, str]]:
+    """The file's rows: language, sentence, English translation (empty for the English sentences)."""
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        lang, _, rest = line.partition("\t")
+        text, _, english = rest.partition("\t")
+        if text:
+            rows.append((lang, text, english))
+    return rows
 
 
 def reference_sums(encoder: Encoder, cache_dir: Path | None = None) -> LanguageSums:

@@ -207,6 +207,10 @@ def finetune(
     pairs_per_group: Annotated[int, typer.Option(min=1, help="Most pairs taken from one group.")] = 10,
     parallel: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="TSV of sentence pairs (text, tab, "
                                                   "translation) mixed in to keep cross-lingual alignment.")] = None,
+    parallel_reference: Annotated[int, typer.Option(min=0, max=200, help="Reference sentences per language (of the 200 "
+                                                    "in each of the 19 languages shipped for centring, with their "
+                                                    "English translations) mixed in as translation pairs, so that "
+                                                    "cross-lingual search survives the fine-tune; 0: none.")] = 100,
     epochs: Annotated[int, typer.Option(min=1)] = 1,
     batch_size: Annotated[int, typer.Option(min=2, help="Pairs per batch; the others of a batch are the negatives.")] = 32,
     learning_rate: Annotated[float, typer.Option()] = 2e-5,
@@ -238,7 +242,7 @@ def finetune(
     from lingodex.encoder.models.model_source import resolve_model_dir
     from lingodex.encoder.profile import load_profile
     from lingodex.ingest.catalog.readers import read_records
-    from lingodex.ingest.centring import read_reference_sentences
+    from lingodex.ingest.centring import read_reference_sentences, read_reference_translations
     from lingodex.ingest.training_pairs import GroupedTexts, parallel_pairs
 
     rows, skipped = [], 0
@@ -252,7 +256,7 @@ def finetune(
     train_groups, kept_out = GroupedTexts.of(rows).split(held_out)
     grouped = train_groups.grouped_pairs(pairs_per_group)
     pairs = [pair for _, pair in grouped]
-    extra = parallel_pairs(parallel) if parallel else []
+    extra = [*(parallel_pairs(parallel) if parallel else []), *read_reference_translations(per_language=parallel_reference)]
     settings = state.settings.encoder
     profile = load_profile(settings.profile)
     base = resolve_model_dir(profile, settings.models_dir)
@@ -263,7 +267,8 @@ def finetune(
                         name=name or "")
     data = TrainingData(pairs, extra, {"catalog": str(catalog), "group_field": group_field, "text_field": text_field,
                                        "records_skipped": skipped, "groups": len(train_groups.groups),
-                                       "held_out_groups": len(kept_out.groups), "held_out_share": held_out},
+                                       "held_out_groups": len(kept_out.groups), "held_out_share": held_out,
+                                       "parallel_reference_per_language": parallel_reference},
                         pair_groups=[group for group, _ in grouped], corpus=train_groups.texts())
     target = output or settings.models_dir.parent / "finetuned" / (name or f"{profile.name}-ft-{data.fingerprint()}")
     console.print(f"{len(pairs):,} pairs from {len(train_groups.groups):,} groups ({len(kept_out.groups):,} kept out, "

@@ -36,9 +36,11 @@ def test_finetune_writes_a_model_reindex_serves_it_and_eval_compares_both_versio
                                                                 tmp_path: Path) -> None:
     catalog = write_catalog(tmp_path / "catalog.csv")
     done = lingodex(settings, tmp_path, "finetune", str(catalog), "--group-field", "group", "--batch-size", "4",
-                    "--epochs", "2", "--learning-rate", "1e-4", "--name", "e5-small-shop", "--output", str(tmp_path / "model"))
+                    "--epochs", "2", "--learning-rate", "1e-4", "--name", "e5-small-shop", "--output", str(tmp_path / "model"),
+                    "--parallel-reference", "1")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "18 pairs from 6 groups (0 kept out, 1 records without group or title)" in done.stdout
+    # one shipped reference sentence of each of 19 languages, with its English translation, mixed in
+    assert "18 pairs from 6 groups (0 kept out, 1 records without group or title), 19 parallel pairs" in done.stdout
     profile = load_profile(str(tmp_path / "model" / "profile.yaml"))
     assert (profile.name, profile.source) == ("e5-small-shop", str((tmp_path / "model").resolve()))
     card = json.loads((tmp_path / "model" / CARD).read_text())
@@ -79,7 +81,7 @@ def test_finetune_with_a_student_writes_a_shallower_model_beside_the_teacher(set
     catalog = write_catalog(tmp_path / "catalog.csv")
     done = lingodex(settings, tmp_path, "finetune", str(catalog), "--group-field", "group", "--batch-size", "4",
                     "--learning-rate", "1e-4", "--name", "e5-small-shop", "--output", str(tmp_path / "model"),
-                    "--student-layers", "3", "--distill-reference", "2")
+                    "--student-layers", "3", "--distill-reference", "2", "--parallel-reference", "0")
     assert done.returncode == 0, done.stdout + done.stderr
     printed = " ".join(done.stdout.split())
     assert "student of 3 layers (the teacher's [0, 6, 11])" in printed

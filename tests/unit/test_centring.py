@@ -7,7 +7,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from lingodex.ingest.centring import GLOBAL, Centroids, LanguageSums, estimate, read_reference_sentences
+from lingodex.ingest.centring import (GLOBAL, Centroids, LanguageSums, estimate, read_reference_sentences,
+                                      read_reference_translations)
 
 
 def unit_rows(rows: np.ndarray) -> np.ndarray:
@@ -87,3 +88,16 @@ def test_reference_sentences_can_be_read_a_few_per_language() -> None:
     everything = read_reference_sentences()
     assert Counter(langs) == {lang: 2 for lang in set(everything[1])}
     assert set(texts) <= set(everything[0])
+
+
+def test_every_shipped_reference_sentence_but_the_english_ones_comes_with_its_english_translation() -> None:
+    texts, langs = read_reference_sentences()
+    pairs = read_reference_translations()
+    assert len(pairs) == sum(lang != "en" for lang in langs) == 19 * 200
+    assert [text for text, _ in pairs] == [text for text, lang in zip(texts, langs, strict=True) if lang != "en"]
+    assert ("彼は手紙を書く。", "He writes a letter.") in pairs and all(english for _, english in pairs)
+
+
+def test_reference_translations_can_be_taken_a_few_per_language() -> None:
+    assert len(read_reference_translations(per_language=3)) == 19 * 3
+    assert read_reference_translations(per_language=0) == []
