@@ -172,27 +172,15 @@ def estimate(sample: LanguageSums, reference: LanguageSums, min_documents: int) 
 
 def read_reference_sentences(path: Path = REFERENCE_SENTENCES, per_language: int | None = None) -> tuple[list[str], list[str]]:
     """(texts, languages) of the shipped reference sentences: all of them, or the first ``per_language`` of each."""
-    texts: list[str] = []
-    langs: list[str] = []
-    kept: Counter[str] = Counter()
-    for lang, text, _ in _reference_rows(path):
-        if per_language is None or kept[lang] < per_language:
-            kept[lang] += 1
-            langs.append(lang)
-            texts.append(text)
-    return texts, langs
+    rows = _first_per_language(_reference_rows(path), per_language)
+    return [text for _, text, _ in rows], [lang for lang, _, _ in rows]
 
 
 def read_reference_translations(path: Path = REFERENCE_SENTENCES, per_language: int | None = None) -> list[tuple[str, str]]:
     """(sentence, its English translation) of the shipped reference sentences of every language but English: all of
     them, or the first ``per_language`` of each. Fine-tuning mixes them in so that languages stay aligned."""
-    pairs: list[tuple[str, str]] = []
-    kept: Counter[str] = Counter()
-    for lang, text, english in _reference_rows(path):
-        if english and (per_language is None or kept[lang] < per_language):
-            kept[lang] += 1
-            pairs.append((text, english))
-    return pairs
+    translated = [row for row in _reference_rows(path) if row[2]]
+    return [(text, english) for _, text, english in _first_per_language(translated, per_language)]
 
 
 def _reference_rows(path: Path) -> list[tuple[str, str, str]]:
@@ -204,6 +192,19 @@ def _reference_rows(path: Path) -> list[tuple[str, str, str]]:
         if text:
             rows.append((lang, text, english))
     return rows
+
+
+def _first_per_language(rows: list[tuple[str, str, str]], per_language: int | None) -> list[tuple[str, str, str]]:
+    """All ``rows``, or the first ``per_language`` of each language (a row's first field), in file order."""
+    if per_language is None:
+        return rows
+    kept: Counter[str] = Counter()
+    chosen = []
+    for row in rows:
+        if kept[row[0]] < per_language:
+            kept[row[0]] += 1
+            chosen.append(row)
+    return chosen
 
 
 def reference_sums(encoder: Encoder, cache_dir: Path | None = None) -> LanguageSums:

@@ -39,7 +39,7 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -246,6 +246,25 @@ def run_shopee(path: Path, encoder, detect) -> None:  # noqa: ANN001
 def shopee_scores(path: Path, encoder, detect,  # noqa: ANN001
                   variants_of: Callable[[np.ndarray, np.ndarray, list[str]], Variants]) -> None:
     """Title to title on Shopee (held-out 30 %, own title out): nDCG@10 of each variant of the cached vectors."""
+    shopee = shopee_held_out(path, lambda texts: detected("shopee", texts, detect))
+    docs = embedded("shopee-passages", shopee.titles, encoder.encode_passages)
+    queries = embedded("shopee-queries", shopee.titles, encoder.encode_queries)
+    for name, (d, q) in variants_of(docs, queries, shopee.langs).items():
+        report = shopee_report(shopee, d, q)
+        cells = ", ".join(f"{lang} {metrics['ndcg@10']:.3f}" for lang, metrics in report.per_language.items())
+        print(f"shopee {name}: all {report.overall['ndcg@10']:.4f}; {cells}", flush=True)
+
+
+class ShopeeQueries(NamedTuple):
+    ids: list[str]
+    titles: list[str]
+    langs: list[str]  # each title's detected language
+    held_out: list[JudgedQuery]
+
+
+def shopee_held_out(path: Path, languages_of: Callable[[list[str]], list[str]]) -> ShopeeQueries:
+    """Shopee's titles (blank ones dropped) and the held-out 30 % of the title queries with a group mate: the mates
+    relevant, the query's own listing excluded."""
     with path.open(encoding="utf-8", newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["title"].strip()]
     ids = [row["posting_id"] for row in rows]
@@ -253,23 +272,22 @@ def shopee_scores(path: Path, encoder, detect,  # noqa: ANN001
     groups: dict[str, list[str]] = defaultdict(list)
     for row in rows:
         groups[row["label_group"]].append(row["posting_id"])
-    docs = embedded("shopee-passages", titles, encoder.encode_passages)
-    queries = embedded("shopee-queries", titles, encoder.encode_queries)
-    langs = detected("shopee", titles, detect)
+    langs = languages_of(titles)
     judged = [JudgedQuery(doc_id, title, lang, {mate: 1 for mate in groups[row["label_group"]] if mate != doc_id},
                           frozenset({doc_id}))
               for doc_id, title, row, lang in zip(ids, titles, rows, langs, strict=True)
               if len(groups[row["label_group"]]) > 1]
-    _, held_out = split(judged, 0.3)
+    return ShopeeQueries(ids, titles, langs, split(judged, 0.3)[1])
+
+
+def shopee_report(shopee: ShopeeQueries, docs: np.ndarray, queries: np.ndarray) -> Any:
+    """trec_eval-style metrics of exact search: each held-out query's vector (a row of ``queries``) against ``docs``."""
+    ids, held_out = shopee.ids, shopee.held_out
     position = {doc_id: row for row, doc_id in enumerate(ids)}
-    for name, (d, q) in variants_of(docs, queries, langs).items():
-        rows_q = q[[position[query.id] for query in held_out]]
-        top, scores = top_k(rows_q, d, 101)
-        run = {query.id: ranking(query.without_excluded([(ids[i], float(s)) for i, s in zip(t, sc, strict=True)])[:100])
-               for query, t, sc in zip(held_out, top, scores, strict=True)}
-        report = evaluate(held_out, run, {query.id: query.lang for query in held_out})
-        cells = ", ".join(f"{lang} {metrics['ndcg@10']:.3f}" for lang, metrics in report.per_language.items())
-        print(f"shopee {name}: all {report.overall['ndcg@10']:.4f}; {cells}", flush=True)
+    top, scores = top_k(queries[[position[query.id] for query in held_out]], docs, 101)
+    run = {query.id: ranking(query.without_excluded([(ids[i], float(s)) for i, s in zip(t, sc, strict=True)])[:100])
+           for query, t, sc in zip(held_out, top, scores, strict=True)}
+    return evaluate(held_out, run, {query.id: query.lang for query in held_out})
 
 
 def arguments_encoder_detector(description: str | None) -> tuple[argparse.Namespace, Any, Callable[[str], Any]]:

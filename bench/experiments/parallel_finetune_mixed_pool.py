@@ -26,10 +26,8 @@ title to title on the held-out 30 % of Shopee queries, nDCG@10, centred.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
-from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 
@@ -40,13 +38,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from finetune import encode  # noqa: E402  (bench/finetune.py: a model directory's fp32 vectors)
-from language_centring import CACHE, centre, detected, means_by_language, per_query_scores, read_pairs, top_k  # noqa: E402
+from language_centring import (CACHE, centre, detected, means_by_language, per_query_scores, read_pairs,  # noqa: E402
+                               ShopeeQueries, shopee_held_out, shopee_report)
 
 from lingodex.encoder.finetune import FinetuneSpec, TrainingData, finetune  # noqa: E402
 from lingodex.encoder.models.model_source import resolve_model_dir  # noqa: E402
 from lingodex.encoder.profile import ModelProfile, load_profile  # noqa: E402
-from lingodex.search_templates.relevance.choice import split  # noqa: E402
-from lingodex.search_templates.relevance.evaluation import JudgedQuery, evaluate, ranking  # noqa: E402
 
 
 def reference_data(ref: list[tuple[str, str]], mined: bool) -> TrainingData:
@@ -72,27 +69,13 @@ def pool_scores(model_dir: Path, profile: ModelProfile, pool: list[tuple[str, st
             "centred": per_query_scores(ids, truth, centred[1], centred[0])}
 
 
-def shopee_ndcg(model_dir: Path, profile: ModelProfile, path: Path, langs: list[str]) -> dict[str, float]:
+def shopee_ndcg(model_dir: Path, profile: ModelProfile, shopee: ShopeeQueries) -> dict[str, float]:
     """Title to title, held-out 30 % of the queries, own title out, centred: nDCG@10 overall and per language."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = [row for row in csv.DictReader(handle) if row["title"].strip()]
-    ids, titles = [row["posting_id"] for row in rows], [row["title"] for row in rows]
-    groups: dict[str, list[str]] = defaultdict(list)
-    for row in rows:
-        groups[row["label_group"]].append(row["posting_id"])
-    judged = [JudgedQuery(doc_id, title, lang, {mate: 1 for mate in groups[row["label_group"]] if mate != doc_id},
-                          frozenset({doc_id}))
-              for doc_id, title, row, lang in zip(ids, titles, rows, langs, strict=True)
-              if len(groups[row["label_group"]]) > 1]
-    _, held_out = split(judged, 0.3)
-    docs = encode(model_dir, profile, titles, profile.passage_prefix)
-    queries = encode(model_dir, profile, titles, profile.query_prefix)
+    langs = shopee.langs
+    docs = encode(model_dir, profile, shopee.titles, profile.passage_prefix)
+    queries = encode(model_dir, profile, shopee.titles, profile.query_prefix)
     docs, queries = centre(docs, langs, means_by_language(docs, langs)), centre(queries, langs, means_by_language(queries, langs))
-    position = {doc_id: row for row, doc_id in enumerate(ids)}
-    top, scores = top_k(queries[[position[query.id] for query in held_out]], docs, 101)
-    run = {query.id: ranking(query.without_excluded([(ids[i], float(s)) for i, s in zip(t, sc, strict=True)])[:100])
-           for query, t, sc in zip(held_out, top, scores, strict=True)}
-    report = evaluate(held_out, run, {query.id: query.lang for query in held_out})
+    report = shopee_report(shopee, docs, queries)
     return {"all": report.overall["ndcg@10"], **{lang: m["ndcg@10"] for lang, m in report.per_language.items()}}
 
 
@@ -121,10 +104,7 @@ def main() -> None:
     detect = LanguageDetector(settings.ingest.detect_languages, settings.ingest.min_language_confidence).detect
     pool, ref = read_pairs(args.tatoeba, args.reference)
     langs = detected("pool", [text for _, text, _ in pool], detect)
-    shopee_langs: list[str] = []
-    if args.shopee:
-        with args.shopee.open(encoding="utf-8", newline="") as handle:
-            shopee_langs = detected("shopee", [row["title"] for row in csv.DictReader(handle) if row["title"].strip()], detect)
+    shopee = shopee_held_out(args.shopee, lambda titles: detected("shopee", titles, detect)) if args.shopee else None
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: pool {len(pool)} sentences, "
           f"{len(ref) // 2} reference lines for training", flush=True)
     models = {"base": base}
@@ -147,9 +127,9 @@ def main() -> None:
     for name, model_dir in models.items():
         started = time.perf_counter()
         results[name] = pool_scores(model_dir, profile, pool, langs)
-        shopee = shopee_ndcg(model_dir, profile, args.shopee, shopee_langs) if args.shopee else {}
+        ndcg = shopee_ndcg(model_dir, profile, shopee) if shopee else {}
         print(f"{name}: plain {results[name]['plain'][0].mean():.4f}, centred {results[name]['centred'][0].mean():.4f}"
-              + ("; Shopee centred nDCG@10 " + ", ".join(f"{k} {v:.4f}" for k, v in shopee.items()) if shopee else "")
+              + ("; Shopee centred nDCG@10 " + ", ".join(f"{k} {v:.4f}" for k, v in ndcg.items()) if ndcg else "")
               + f" ({time.perf_counter() - started:.0f} s)", flush=True)
     columns = [(name, kind) for name in models for kind in ("plain", "centred")]
     base_plain = results["base"]["plain"][0]
